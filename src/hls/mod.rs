@@ -1,0 +1,10 @@
+//! HLS: a line-preserving playlist model, break markers, and URL rewriting.
+//!
+//! Pure. See RFC 8216 (HLS) and RFC 8216bis for the tags.
+
+pub mod attr;
+pub mod cue;
+pub mod model;
+pub mod rewrite;
+
+pub use model::{parse_media, parse_multivariant, parse_playlist, MediaPlaylist, Playlist};

@@ -1,0 +1,23 @@
+//! splicepoint: a server-side ad insertion (SSAI) manifest proxy.
+//!
+//! # Layout
+//!
+//! Pure modules (no I/O, no clock; data in, data out):
+//! - [`hls`]: line-preserving HLS model, break markers, URL rewriting.
+//! - [`breaks`]: the common ad-break model and pod fitting.
+//! - [`stitch`]: the splice of ads into a media playlist, with the live
+//!   continuity bookkeeping.
+//! - [`vast`]: VAST 2/3/4 parsing.
+//! - [`config`]: playback configurations (TOML), validation.
+//!
+//! I/O modules (thin, async):
+//! - [`origin`]: origin fetches with timeouts, size caps, a shared coalescing cache.
+//! - [`ads`]: ADS URL templates, VAST wrapper resolution, ad decisions.
+//! - [`session`]: the session store (in memory by default).
+//! - [`server`]: axum routes, headers, errors to HTTP.
+//! - [`demo`]: the built-in demo origin and demo ad server.
+//! - [`events`]: counters exposed on `/metrics`.
+
+pub mod breaks;
+pub mod hls;
+pub mod stitch;

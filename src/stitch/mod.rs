@@ -1,0 +1,12 @@
+//! Splicing: the pure decisions that turn an origin playlist, its breaks and the
+//! session's ads into the personalized playlist.
+//!
+//! Pure. [`plan`] holds the live/VOD splice with the continuity rules of DESIGN.md
+//! ("Live HLS: staying consistent across refreshes").
+
+pub mod plan;
+
+pub use plan::{
+    effective_break_ids, splice_media, AdRendition, AdSegment, BreakDone, BreakFill, BreakRecord,
+    SpliceInput, SpliceOutput,
+};

@@ -1,0 +1,588 @@
+//! The HLS media splice.
+//!
+//! Pure: everything it needs comes in as arguments and the session bookkeeping it
+//! changes comes back as [`BreakRecord`]s for the caller to store.
+//!
+//! How a break is laid out: the ads (in pod order) are placed on the break's own
+//! timeline, each ad segment at its cumulative offset; time the ads leave over is
+//! slate (looped) up to the avail duration. In live, an ad segment is revealed only
+//! once the origin has published the content it replaces (its end offset is within
+//! the content seen so far), so the personalized playlist never runs ahead of real
+//! time and every refresh shows a prefix of the final layout. Break content that the
+//! layout does not cover (no slate, or a break longer than announced) is shown as
+//! content. An early CUE-IN cuts the layout there: items that do not end before it
+//! never appear.
+//!
+//! Numbering: a content segment's personalized media sequence number is its origin
+//! number plus the adjustment left by the latest completed break before it; the
+//! same holds for its discontinuity count. Both adjustments live in the session's
+//! [`BreakRecord`]s, so they survive the break sliding out of the window.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::breaks::{AdBreak, BreakStart, DURATION_TOLERANCE};
+use crate::hls::cue;
+use crate::hls::model::{
+    self, MediaPlaylist, Segment, DISCONTINUITY, DISCONTINUITY_SEQUENCE, EXTINF, KEY, MAP,
+    MEDIA_SEQUENCE, PROGRAM_DATE_TIME, TARGET_DURATION,
+};
+
+/// Upper bound on layout items for one break (slate loops of tiny segments).
+const MAX_ITEMS: usize = 2_000;
+
+/// One segment of an ad (or slate) rendition, ready to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdSegment {
+    /// Absolute URI (ad origin or ad CDN prefix).
+    pub uri: String,
+    /// Duration, seconds.
+    pub duration: f64,
+    /// The `EXTINF` line as the ad playlist wrote it.
+    pub extinf: String,
+    /// The ad playlist put a discontinuity before this segment.
+    pub discontinuity: bool,
+    /// Other tag lines to write before it (`EXT-X-MAP`, `EXT-X-KEY`), URIs absolute.
+    pub lines: Vec<String>,
+}
+
+/// One rendition of one ad (or of the slate): its segments in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdRendition {
+    /// Segments in order.
+    pub segments: Vec<AdSegment>,
+}
+
+impl AdRendition {
+    /// Total duration, seconds.
+    pub fn duration(&self) -> f64 {
+        self.segments.iter().map(|s| s.duration).sum()
+    }
+}
+
+/// What fills one break for one variant.
+#[derive(Debug, Clone, Default)]
+pub struct BreakFill {
+    /// The decided ads, in play order, already fitted to the avail.
+    pub ads: Vec<Arc<AdRendition>>,
+    /// Slate for the time the ads leave over.
+    pub slate: Option<Arc<AdRendition>>,
+    /// Avail duration the layout fills, seconds.
+    pub planned: f64,
+}
+
+/// The session's bookkeeping for one break: what numbering it published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakRecord {
+    /// The break id (see `AdBreak::id`).
+    pub break_id: String,
+    /// Origin media sequence number of the break's first content segment (or of the
+    /// segment an insertion precedes).
+    pub origin_start_msn: u64,
+    /// Personalized media sequence number of the break's first output segment.
+    pub out_start_msn: u64,
+    /// Discontinuity count in force just before the break's first output segment.
+    pub out_cc_before: u64,
+    /// Avail duration laid out, seconds.
+    pub planned: f64,
+    /// A content segment of the break and its offset from the break start, seconds:
+    /// lets offsets be computed after the start slid out of the window.
+    pub anchor_msn: u64,
+    /// See `anchor_msn`.
+    pub anchor_offset: f64,
+    /// Set once the content after the break has been seen.
+    pub done: Option<BreakDone>,
+}
+
+/// The numbering a completed break leaves for the content after it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BreakDone {
+    /// Origin media sequence number of the first content segment after the break.
+    pub origin_end_msn: u64,
+    /// Personalized minus origin media sequence number after the break.
+    pub msn_adjust: i64,
+    /// Personalized minus origin discontinuity count after the break.
+    pub cc_adjust: i64,
+}
+
+/// Everything one splice needs.
+#[derive(Debug, Clone, Copy)]
+pub struct SpliceInput<'a> {
+    /// The origin media playlist, segment URIs already absolute.
+    pub playlist: &'a MediaPlaylist,
+    /// Its breaks (`hls::cue::find_breaks`, plus an implicit pre-roll for VOD).
+    pub breaks: &'a [AdBreak],
+    /// What fills each break, by effective break id; a break without one passes
+    /// the content through.
+    pub fills: &'a HashMap<String, BreakFill>,
+    /// The session's records.
+    pub records: &'a [BreakRecord],
+}
+
+/// The personalized playlist and the records the caller must store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpliceOutput {
+    /// The playlist text.
+    pub text: String,
+    /// New or changed records.
+    pub records: Vec<BreakRecord>,
+}
+
+/// The id under which each break's decision and record live: the break's own id
+/// when its start is visible, the session's unfinished record for a break whose
+/// start slid out of the window, else `None` (the break passes through: the session
+/// joined mid-break).
+pub fn effective_break_ids(
+    pl: &MediaPlaylist,
+    breaks: &[AdBreak],
+    records: &[BreakRecord],
+) -> Vec<Option<String>> {
+    let first_msn = pl.segments.first().map_or(pl.media_sequence, |s| s.msn);
+    breaks
+        .iter()
+        .map(|b| match b.start {
+            BreakStart::At(_) => Some(b.id.clone()),
+            BreakStart::BeforeWindow => records
+                .iter()
+                .filter(|r| r.origin_start_msn < first_msn)
+                .filter(|r| r.done.is_none_or(|d| d.origin_end_msn > first_msn))
+                .max_by_key(|r| r.origin_start_msn)
+                .map(|r| r.break_id.clone()),
+        })
+        .collect()
+}
+
+struct Item<'a> {
+    seg: &'a AdSegment,
+    end: f64,
+    discontinuity: bool,
+}
+
+fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
+    let mut items = Vec::new();
+    let mut t = 0.0;
+    for ad in &fill.ads {
+        for (j, seg) in ad.segments.iter().enumerate() {
+            t += seg.duration;
+            items.push(Item {
+                seg,
+                end: t,
+                discontinuity: j == 0 || seg.discontinuity,
+            });
+        }
+    }
+    if insert {
+        return items;
+    }
+    if let Some(slate) = &fill.slate {
+        'fill: loop {
+            let mut added = false;
+            for (j, seg) in slate.segments.iter().enumerate() {
+                if seg.duration <= 0.0
+                    || t + seg.duration > fill.planned + DURATION_TOLERANCE
+                    || items.len() >= MAX_ITEMS
+                {
+                    break 'fill;
+                }
+                t += seg.duration;
+                items.push(Item {
+                    seg,
+                    end: t,
+                    discontinuity: j == 0 || seg.discontinuity,
+                });
+                added = true;
+            }
+            if !added {
+                break;
+            }
+        }
+    }
+    items
+}
+
+enum Entry<'a> {
+    Ad(&'a AdSegment, bool),
+    /// A content segment inside a break (filler), with forced discontinuity.
+    Filler(&'a Segment, bool),
+}
+
+/// Splice the ads into the playlist. See the module docs for the rules.
+pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
+    let pl = input.playlist;
+    let segs = &pl.segments;
+    let n = segs.len();
+    let first_msn = segs.first().map_or(pl.media_sequence, |s| s.msn);
+    let ids = effective_break_ids(pl, input.breaks, input.records);
+    let records: HashMap<&str, &BreakRecord> = input
+        .records
+        .iter()
+        .map(|r| (r.break_id.as_str(), r))
+        .collect();
+    // Content segments that follow a completed break carry a discontinuity of ours.
+    let resume_msns: Vec<u64> = input
+        .records
+        .iter()
+        .filter_map(|r| r.done.map(|d| d.origin_end_msn))
+        .collect();
+
+    let (mut msn_adj, mut cc_adj) = input
+        .records
+        .iter()
+        .filter_map(|r| r.done)
+        .filter(|d| d.origin_end_msn <= first_msn)
+        .max_by_key(|d| d.origin_end_msn)
+        .map_or((0i64, 0i64), |d| (d.msn_adjust, d.cc_adjust));
+
+    let mut body = String::with_capacity(n * 128 + 256);
+    let mut first: Option<(u64, u64, bool)> = None; // (msn, cc, has discontinuity)
+    let mut max_duration: f64 = 0.0;
+    let mut updates: Vec<BreakRecord> = Vec::new();
+    let mut after_ad = false; // the previous written segment was an ad or slate
+    let mut resume_forced: Option<u64> = None;
+
+    let mut breaks: Vec<(usize, &AdBreak, Option<&String>)> = input
+        .breaks
+        .iter()
+        .zip(ids.iter())
+        .map(|(b, id)| {
+            let at = match b.start {
+                BreakStart::At(i) => i,
+                BreakStart::BeforeWindow => 0,
+            };
+            (at, b, id.as_ref())
+        })
+        .collect();
+    breaks.sort_by_key(|(at, b, _)| (*at, !b.insert));
+    let mut next_break = 0;
+
+    let mut i = 0;
+    loop {
+        // Breaks starting here (insertions first, then at most one replacing break).
+        let mut consumed_to = None;
+        while next_break < breaks.len() && breaks[next_break].0 == i {
+            let (at, b, id) = breaks[next_break];
+            next_break += 1;
+            let Some(id) = id else { continue };
+            let Some(fill) = input.fills.get(id.as_str()) else {
+                continue;
+            };
+            let items = layout(fill, b.insert);
+            if items.is_empty() {
+                continue;
+            }
+            let end_idx = if b.insert {
+                at
+            } else {
+                b.end.unwrap_or(n).min(n)
+            };
+            let content = &segs[at.min(n)..end_idx.max(at).min(n)];
+
+            // The record: existing, or new when the break's start is visible.
+            let existing = records.get(id.as_str()).copied();
+            let mut rec = match (existing, b.start) {
+                (Some(r), _) => r.clone(),
+                (None, BreakStart::At(_)) => {
+                    let (origin_cc_before, msn) = match segs.get(at) {
+                        Some(s) => (s.cc - u64::from(s.discontinuity), s.msn),
+                        None => (
+                            segs.last().map_or(pl.discontinuity_sequence, |s| s.cc),
+                            first_msn + n as u64,
+                        ),
+                    };
+                    BreakRecord {
+                        break_id: id.clone(),
+                        origin_start_msn: msn,
+                        out_start_msn: add(msn, msn_adj),
+                        out_cc_before: add(origin_cc_before, cc_adj),
+                        planned: fill.planned,
+                        anchor_msn: msn,
+                        anchor_offset: 0.0,
+                        done: None,
+                    }
+                }
+                (None, BreakStart::BeforeWindow) => continue,
+            };
+            let before = rec.clone();
+
+            // Offsets of the visible break content from the break start.
+            let off0 = match b.start {
+                BreakStart::At(_) => 0.0,
+                BreakStart::BeforeWindow => {
+                    if let Some(k) = content.iter().position(|s| s.msn == rec.anchor_msn) {
+                        rec.anchor_offset - content[..k].iter().map(|s| s.duration).sum::<f64>()
+                    } else if let Some(e) = b.elapsed_at_window_start {
+                        e
+                    } else {
+                        let avg = if content.is_empty() {
+                            pl.target_duration as f64
+                        } else {
+                            content.iter().map(|s| s.duration).sum::<f64>() / content.len() as f64
+                        };
+                        let first = content.first().map_or(first_msn, |s| s.msn);
+                        rec.anchor_offset + first.saturating_sub(rec.anchor_msn) as f64 * avg
+                    }
+                }
+            };
+            let mut offsets = Vec::with_capacity(content.len());
+            let mut t = off0;
+            for s in content {
+                offsets.push(t);
+                t += s.duration;
+            }
+            let available = if b.insert { f64::INFINITY } else { t };
+            if let (Some(last), Some(&off)) = (content.last(), offsets.last()) {
+                if last.msn > rec.anchor_msn {
+                    rec.anchor_msn = last.msn;
+                    rec.anchor_offset = off;
+                }
+            }
+
+            let layout_end = items.last().map_or(0.0, |it| it.end);
+            let mut entries: Vec<(Entry, f64)> = items
+                .iter()
+                .take_while(|it| it.end <= available + DURATION_TOLERANCE)
+                .map(|it| (Entry::Ad(it.seg, it.discontinuity), it.end))
+                .collect();
+            if !b.insert {
+                let mut first_filler = true;
+                for (s, off) in content.iter().zip(&offsets) {
+                    let end = off + s.duration;
+                    if end > layout_end + DURATION_TOLERANCE {
+                        entries.push((Entry::Filler(s, first_filler), end));
+                        first_filler = false;
+                    }
+                }
+            }
+
+            // Write the entries inside the window.
+            let visible_from = if matches!(b.start, BreakStart::At(_)) {
+                f64::NEG_INFINITY
+            } else {
+                off0 + DURATION_TOLERANCE
+            };
+            let mut cc = rec.out_cc_before;
+            let mut key_none_written = false;
+            // The content key in force where the break starts.
+            let content_key = segs
+                .get(at)
+                .or(segs.last())
+                .and_then(|s| pl.sticky_line(s.key));
+            // Unknown tags of replaced content pass through, before the first entry.
+            let mut carried: Vec<&str> = content
+                .iter()
+                .flat_map(|s| s.lines.iter())
+                .map(String::as_str)
+                .filter(|l| carry_over(l))
+                .collect();
+            for (k, (entry, end)) in entries.iter().enumerate() {
+                let msn = rec.out_start_msn + k as u64;
+                let disc = match entry {
+                    Entry::Ad(_, d) | Entry::Filler(_, d) => *d,
+                };
+                if disc {
+                    cc += 1;
+                }
+                if *end <= visible_from {
+                    continue;
+                }
+                if first.is_none() {
+                    first = Some((msn, cc, disc));
+                }
+                for l in carried.drain(..) {
+                    model::push_line(&mut body, l);
+                }
+                match entry {
+                    Entry::Ad(seg, _) => {
+                        if disc {
+                            model::push_line(&mut body, DISCONTINUITY);
+                        }
+                        if !key_none_written {
+                            if let Some(k) = content_key {
+                                if !k.contains("METHOD=NONE")
+                                    && !seg.lines.iter().any(|l| l.starts_with(KEY))
+                                {
+                                    model::push_line(&mut body, "#EXT-X-KEY:METHOD=NONE");
+                                }
+                            }
+                            key_none_written = true;
+                        }
+                        for l in &seg.lines {
+                            model::push_line(&mut body, l);
+                        }
+                        model::push_line(&mut body, &seg.extinf);
+                        model::push_line(&mut body, &seg.uri);
+                        max_duration = max_duration.max(seg.duration);
+                        after_ad = true;
+                    }
+                    Entry::Filler(s, _) => {
+                        write_content(&mut body, pl, s, disc, after_ad, true);
+                        max_duration = max_duration.max(s.duration);
+                        after_ad = false;
+                    }
+                }
+            }
+            for l in carried.drain(..) {
+                model::push_line(&mut body, l);
+            }
+
+            // Completion: the content after the break is visible (or never will be).
+            let resumes_visible = end_idx < n;
+            let finished = b.end.is_some() && (resumes_visible || pl.ended || b.insert);
+            if finished && rec.done.is_none() {
+                let (origin_end_msn, origin_cc_resume) = match segs.get(end_idx) {
+                    Some(r) => (r.msn, r.cc),
+                    None => (
+                        first_msn + n as u64,
+                        segs.last().map_or(pl.discontinuity_sequence, |s| s.cc),
+                    ),
+                };
+                let out_end_msn = rec.out_start_msn + entries.len() as u64;
+                rec.done = Some(BreakDone {
+                    origin_end_msn,
+                    msn_adjust: out_end_msn as i64 - origin_end_msn as i64,
+                    cc_adjust: (cc + 1) as i64 - origin_cc_resume as i64,
+                });
+            }
+            if let Some(d) = rec.done {
+                msn_adj = d.msn_adjust;
+                cc_adj = d.cc_adjust;
+                resume_forced = Some(d.origin_end_msn);
+            }
+            if rec != before || existing.is_none() {
+                updates.push(rec);
+            }
+            if !b.insert {
+                consumed_to = Some(end_idx);
+            }
+        }
+        if let Some(to) = consumed_to {
+            i = to;
+            if i >= n {
+                // Trailing insertions (post-roll) at n are handled on the next pass.
+                if i == n && next_break < breaks.len() && breaks[next_break].0 == n {
+                    continue;
+                }
+                break;
+            }
+            continue;
+        }
+        let Some(s) = segs.get(i) else { break };
+        let forced = resume_forced == Some(s.msn) || resume_msns.contains(&s.msn);
+        let msn = add(s.msn, msn_adj);
+        let cc = add(s.cc, cc_adj);
+        if first.is_none() {
+            first = Some((msn, cc, s.discontinuity || forced));
+        }
+        write_content(&mut body, pl, s, forced, after_ad, forced);
+        max_duration = max_duration.max(s.duration);
+        after_ad = false;
+        i += 1;
+    }
+
+    for l in &pl.trailer {
+        if !cue::is_cue_line(l) {
+            model::push_line(&mut body, l);
+        }
+    }
+
+    let (first_msn_out, first_cc, first_disc) = first.unwrap_or((
+        add(pl.media_sequence, msn_adj),
+        add(pl.discontinuity_sequence, cc_adj),
+        false,
+    ));
+    let dseq = first_cc - u64::from(first_disc && first_cc > 0);
+    let target = (pl.target_duration as f64).max(max_duration.round()) as u64;
+    let mut text = String::with_capacity(body.len() + 256);
+    write_header(&mut text, pl, first_msn_out, dseq, target);
+    text.push_str(&body);
+    SpliceOutput {
+        text,
+        records: updates,
+    }
+}
+
+fn add(v: u64, adj: i64) -> u64 {
+    v.saturating_add_signed(adj)
+}
+
+/// Lines of a replaced content segment that belong to the segment itself (or are
+/// markers we consumed); everything else is carried over.
+fn carry_over(line: &str) -> bool {
+    const OWN: &[&str] = &[
+        EXTINF,
+        DISCONTINUITY,
+        PROGRAM_DATE_TIME,
+        KEY,
+        MAP,
+        "#EXT-X-BYTERANGE",
+        "#EXT-X-GAP",
+        "#EXT-X-BITRATE",
+        "#EXT-X-PART:",
+        "#EXT-OATCLS-SCTE35",
+    ];
+    !line.trim().is_empty() && !cue::is_cue_line(line) && !OWN.iter().any(|t| line.starts_with(t))
+}
+
+fn write_content(
+    out: &mut String,
+    pl: &MediaPlaylist,
+    s: &Segment,
+    forced_discontinuity: bool,
+    after_ad: bool,
+    drop_markers: bool,
+) {
+    if forced_discontinuity && !s.discontinuity {
+        model::push_line(out, DISCONTINUITY);
+    }
+    if after_ad {
+        // Re-establish the content's key and map after ad segments.
+        for (sticky, tag) in [(s.key, KEY), (s.map, MAP)] {
+            if let Some(line) = pl.sticky_line(sticky) {
+                if !s.lines.iter().any(|l| l.starts_with(tag)) {
+                    model::push_line(out, line);
+                }
+            }
+        }
+    }
+    for l in &s.lines {
+        if drop_markers && cue::is_cue_line(l) {
+            continue;
+        }
+        model::push_line(out, l);
+    }
+    model::push_line(out, &s.uri);
+}
+
+fn write_header(out: &mut String, pl: &MediaPlaylist, msn: u64, dseq: u64, target: u64) {
+    let mut wrote_msn = false;
+    let mut wrote_dseq = false;
+    for l in &pl.header {
+        if l.starts_with(MEDIA_SEQUENCE) {
+            let _ = writeln!(out, "{MEDIA_SEQUENCE}{msn}");
+            wrote_msn = true;
+            if !wrote_dseq && dseq > 0 && !pl.header.iter().any(|h| h.starts_with(DISCONTINUITY_SEQUENCE)) {
+                let _ = writeln!(out, "{DISCONTINUITY_SEQUENCE}{dseq}");
+                wrote_dseq = true;
+            }
+        } else if l.starts_with(DISCONTINUITY_SEQUENCE) {
+            let _ = writeln!(out, "{DISCONTINUITY_SEQUENCE}{dseq}");
+            wrote_dseq = true;
+        } else if l.starts_with(TARGET_DURATION) && target > pl.target_duration {
+            let _ = writeln!(out, "{TARGET_DURATION}{target}");
+        } else {
+            model::push_line(out, l);
+        }
+    }
+    if !wrote_msn && msn > 0 {
+        let _ = writeln!(out, "{MEDIA_SEQUENCE}{msn}");
+    }
+    if !wrote_dseq && dseq > 0 {
+        let _ = writeln!(out, "{DISCONTINUITY_SEQUENCE}{dseq}");
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::hls::cue::find_breaks;
+use crate::hls::model::parse_media;
+
+fn rendition(name: &str, durations: &[f64]) -> Arc<AdRendition> {
+    Arc::new(AdRendition {
+        segments: durations
+            .iter()
+            .enumerate()
+            .map(|(i, d)| AdSegment {
+                uri: format!("https://ads.example/{name}/{i}.ts"),
+                duration: *d,
+                extinf: format!("#EXTINF:{d:.3},"),
+                discontinuity: false,
+                lines: vec![],
+            })
+            .collect(),
+    })
+}
+
+/// A simulated live origin: segment k lasts `dur(k)`; breaks are (start k,
+/// segments, announced duration).
+struct Origin {
+    window: u64,
+    breaks: Vec<(u64, u64, f64)>,
+    discontinuities: Vec<u64>,
+}
+
+impl Origin {
+    fn dur(k: u64) -> f64 {
+        if k % 7 == 3 {
+            5.005
+        } else {
+            6.0
+        }
+    }
+
+    fn playlist(&self, last: u64) -> String {
+        let first = last.saturating_sub(self.window - 1);
+        let dseq = self.discontinuities.iter().filter(|d| **d < first).count();
+        let mut s = format!(
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:{first}\n#EXT-X-DISCONTINUITY-SEQUENCE:{dseq}\n"
+        );
+        for k in first..=last {
+            if self.discontinuities.contains(&k) {
+                s.push_str("#EXT-X-DISCONTINUITY\n");
+            }
+            for &(start, len, d) in &self.breaks {
+                if k == start {
+                    s.push_str(&format!("#EXT-X-CUE-OUT:{d}\n"));
+                } else if k > start && k < start + len {
+                    s.push_str(&format!("#EXT-X-CUE-OUT-CONT:Duration={d}\n"));
+                } else if k == start + len {
+                    s.push_str("#EXT-X-CUE-IN\n");
+                }
+            }
+            s.push_str(&format!("#EXTINF:{:.3},\nhttp://origin.example/seg{k}.ts\n", Self::dur(k)));
+        }
+        s
+    }
+}
+
+/// One line per output segment: (msn, cc, uri, duration, discontinuity).
+fn read_output(text: &str) -> Vec<(u64, u64, String, f64, bool)> {
+    let pl = parse_media(text).unwrap();
+    pl.segments
+        .iter()
+        .map(|s| (s.msn, s.cc, s.uri.clone(), s.duration, s.discontinuity))
+        .collect()
+}
+
+fn fills_for(
+    pl: &MediaPlaylist,
+    breaks: &[AdBreak],
+    records: &[BreakRecord],
+    ads: &[Arc<AdRendition>],
+    slate: Option<Arc<AdRendition>>,
+) -> HashMap<String, BreakFill> {
+    effective_break_ids(pl, breaks, records)
+        .into_iter()
+        .zip(breaks)
+        .filter_map(|(id, b)| {
+            let id = id?;
+            let planned = records
+                .iter()
+                .find(|r| r.break_id == id)
+                .map(|r| r.planned)
+                .or(b.duration)
+                .unwrap_or(30.0);
+            Some((
+                id,
+                BreakFill {
+                    ads: ads.to_vec(),
+                    slate: slate.clone(),
+                    planned,
+                },
+            ))
+        })
+        .collect()
+}
+
+fn store(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) {
+    for u in updates {
+        match records.iter_mut().find(|r| r.break_id == u.break_id) {
+            Some(r) => *r = u,
+            None => records.push(u),
+        }
+    }
+}
+
+#[test]
+fn live_window_keeps_continuity_over_100_refreshes() {
+    let origin = Origin {
+        window: 5,
+        breaks: vec![(10, 5, 30.0), (30, 3, 24.0), (50, 4, 24.0)],
+        discontinuities: vec![22, 41],
+    };
+    let ads = [rendition("ad1", &[4.0, 4.0, 4.0]), rendition("ad2", &[3.0, 3.0])];
+    let slate = Some(rendition("slate", &[2.0]));
+    let mut records = Vec::new();
+    let mut seen: BTreeMap<u64, (u64, String, bool)> = BTreeMap::new();
+    let mut last_first_msn = 0;
+    let mut refreshes = 0;
+    for tick in 0..100u64 {
+        let last = 4 + tick * 2 / 3; // sometimes the origin has not moved
+        let pl = parse_media(&origin.playlist(last)).unwrap();
+        let breaks = find_breaks(&pl);
+        let fills = fills_for(&pl, &breaks, &records, &ads, slate.clone());
+        let out = splice_media(SpliceInput {
+            playlist: &pl,
+            breaks: &breaks,
+            fills: &fills,
+            records: &records,
+        });
+        store(&mut records, out.records);
+        refreshes += 1;
+        let segs = read_output(&out.text);
+        let first = segs.first().unwrap().0;
+        assert!(first >= last_first_msn, "media sequence went backwards at tick {tick}\n{}", out.text);
+        last_first_msn = first;
+        for (msn, cc, uri, _, disc) in segs {
+            if let Some((cc0, uri0, _)) = seen.get(&msn) {
+                assert_eq!(uri0, &uri, "msn {msn} renamed at tick {tick}\n{}", out.text);
+                assert_eq!(*cc0, cc, "msn {msn} changed cc at tick {tick}\n{}", out.text);
+            }
+            seen.insert(msn, (cc, uri, disc));
+        }
+    }
+    assert_eq!(refreshes, 100);
+    // The whole published timeline: every switch between content and ads (or between
+    // ads) carries a discontinuity, and the cc counts them.
+    let timeline: Vec<_> = seen.into_iter().collect();
+    let kind = |u: &str| {
+        if u.contains("origin.example") {
+            "content".to_string()
+        } else {
+            u.split('/').nth(3).unwrap_or("").to_string()
+        }
+    };
+    for w in timeline.windows(2) {
+        let ((m0, (cc0, u0, _)), (m1, (cc1, u1, d1))) = (&w[0], &w[1]);
+        assert_eq!(m0 + 1, *m1, "gap in media sequence");
+        let switch = kind(u0) != kind(u1) || (u1.ends_with("/0.ts") && !u1.contains("origin"));
+        if switch {
+            assert!(*d1, "no discontinuity at {u0} -> {u1}");
+        }
+        assert_eq!(*cc1, cc0 + u64::from(*d1), "cc does not count tags at {u1}");
+    }
+    // Break 1 (announced 30 s, 29.005 s of content): ad1, ad2 (18 s), then slate
+    // segments of 2 s that end within the content: 5 of them.
+    let uris: Vec<&str> = timeline.iter().map(|(_, (_, u, _))| u.as_str()).collect();
+    let b1 = uris.iter().position(|u| u.contains("ad1/0.ts")).unwrap();
+    assert_eq!(uris[b1 - 1], "http://origin.example/seg9.ts");
+    assert_eq!(&uris[b1 + 3..b1 + 5], ["https://ads.example/ad2/0.ts", "https://ads.example/ad2/1.ts"]);
+    assert!(uris[b1 + 5..b1 + 10].iter().all(|u| u.contains("slate")));
+    assert_eq!(uris[b1 + 10], "http://origin.example/seg15.ts");
+    // Break 2 (3 segments = 17.005 s of content, announced 24): the ads that end
+    // within the content seen are kept (ad1, and ad2's first segment, already
+    // published at 15 s), the rest is cut by the CUE-IN.
+    let b2 = uris.iter().rposition(|u| u.contains("origin.example/seg29.ts")).unwrap();
+    assert!(uris[b2 + 1].contains("ad1/0.ts"));
+    assert!(uris[b2 + 4].contains("ad2/0.ts"));
+    assert_eq!(uris[b2 + 5], "http://origin.example/seg33.ts");
+    // No content of a filled break ever shows.
+    for k in (10..15).chain(30..33).chain(50..54) {
+        let u = format!("http://origin.example/seg{k}.ts");
+        assert!(!uris.contains(&u.as_str()), "{u} should have been replaced");
+    }
+}
+
+#[test]
+fn vod_inserts_at_markers_and_keeps_endlist() {
+    let text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n#EXTINF:6.0,\nhttp://o/a.ts\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n#EXTINF:6.0,\nhttp://o/b.ts\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n#EXT-X-ENDLIST\n";
+    let pl = parse_media(text).unwrap();
+    let breaks = find_breaks(&pl);
+    let ads = [rendition("ad1", &[4.0, 4.0])];
+    let fills = fills_for(&pl, &breaks, &[], &ads, None);
+    let out = splice_media(SpliceInput {
+        playlist: &pl,
+        breaks: &breaks,
+        fills: &fills,
+        records: &[],
+    });
+    insta::assert_snapshot!(out.text);
+}
+
+#[test]
+fn encrypted_content_gets_key_none_for_ads_and_its_key_back() {
+    let text = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-KEY:METHOD=AES-128,URI=\"http://o/k\"\n#EXTINF:6.0,\nhttp://o/a.ts\n#EXT-X-CUE-OUT:6\n#EXTINF:6.0,\nhttp://o/b.ts\n#EXT-X-CUE-IN\n#EXTINF:6.0,\nhttp://o/c.ts\n";
+    let pl = parse_media(text).unwrap();
+    let breaks = find_breaks(&pl);
+    let ads = [rendition("ad1", &[3.0, 3.0])];
+    let fills = fills_for(&pl, &breaks, &[], &ads, None);
+    let out = splice_media(SpliceInput {
+        playlist: &pl,
+        breaks: &breaks,
+        fills: &fills,
+        records: &[],
+    });
+    insta::assert_snapshot!(out.text);
+}
+
+#[test]
+fn unknown_tags_of_replaced_segments_pass_through() {
+    let text = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nhttp://o/a.ts\n#EXT-X-CUE-OUT:6\n#EXT-X-DATERANGE:ID=\"d\",START-DATE=\"2024-01-01T00:00:00Z\",X-COM-FOO=\"1\"\n#EXT-X-MYSTERY:42\n#EXTINF:6.0,\nhttp://o/b.ts\n#EXT-X-CUE-IN\n#EXTINF:6.0,\nhttp://o/c.ts\n";
+    let pl = parse_media(text).unwrap();
+    let breaks = find_breaks(&pl);
+    let fills = fills_for(&pl, &breaks, &[], &[rendition("ad1", &[6.0])], None);
+    let out = splice_media(SpliceInput {
+        playlist: &pl,
+        breaks: &breaks,
+        fills: &fills,
+        records: &[],
+    });
+    assert!(out.text.contains("#EXT-X-MYSTERY:42\n"));
+    assert!(out.text.contains("X-COM-FOO"));
+    assert!(!out.text.contains("http://o/b.ts"));
+    assert!(!out.text.contains("CUE-OUT"));
+}
+
+#[test]
+fn no_fill_passes_content_through_verbatim() {
+    let text = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:6.0,\nhttp://o/a.ts\n#EXT-X-CUE-OUT:6\n#EXTINF:6.0,\nhttp://o/b.ts\n#EXT-X-CUE-IN\n#EXTINF:6.0,\nhttp://o/c.ts\n";
+    let pl = parse_media(text).unwrap();
+    let breaks = find_breaks(&pl);
+    let out = splice_media(SpliceInput {
+        playlist: &pl,
+        breaks: &breaks,
+        fills: &HashMap::new(),
+        records: &[],
+    });
+    assert_eq!(out.text, text);
+    assert!(out.records.is_empty());
+}
