@@ -18,6 +18,15 @@
 //! - [`demo`]: the built-in demo origin and demo ad server.
 //! - [`events`]: counters exposed on `/metrics`.
 
+pub mod ads;
 pub mod breaks;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod events;
 pub mod hls;
+pub mod origin;
+pub mod server;
+pub mod session;
 pub mod stitch;
+pub mod vast;

@@ -1,1 +1,77 @@
-fn main() {}
+//! The `splicepoint` binary: `serve` (the proxy over a config directory) and `demo`
+//! (the proxy plus a built-in origin and ad server on embedded defaults).
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use splicepoint::demo::{Demo, DemoOptions};
+use splicepoint::server::{router, AppState};
+
+#[derive(Parser)]
+#[command(name = "splicepoint", version, about = "Server-side ad insertion manifest proxy")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the playback configurations in a directory.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "./ad-templates")]
+        config_dir: PathBuf,
+    },
+    /// Run the proxy with a built-in demo origin and ad server.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Seconds between live ad breaks.
+        #[arg(long, default_value_t = 60)]
+        break_every: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SPLICEPOINT_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let (listener, app) = match Cli::parse().command {
+        Command::Serve { listen, config_dir } => {
+            let channels = splicepoint::config::load_dir(&config_dir)?;
+            tracing::info!(count = channels.len(), dir = %config_dir.display(), "Configurations loaded.");
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("bind {listen}"))?;
+            (listener, router(AppState::new(Arc::new(channels))))
+        }
+        Command::Demo { listen, break_every } => {
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("bind {listen}"))?;
+            let base = format!("http://{}", listener.local_addr()?);
+            let options = DemoOptions { break_every, ..DemoOptions::default() };
+            let demo = Arc::new(Demo::load(&options, &base)?);
+            let channels = demo.channels()?.into_iter().map(|c| (c.name.clone(), Arc::new(c))).collect();
+            let mut out = std::io::stdout().lock();
+            for (name, url) in demo.streams() {
+                writeln!(out, "{name} {url}")?;
+            }
+            out.flush()?;
+            (listener, router(AppState::new(Arc::new(channels))).merge(demo.router()))
+        }
+    };
+    tracing::info!(addr = %listener.local_addr()?, "Listening.");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

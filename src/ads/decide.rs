@@ -1,0 +1,198 @@
+//! Ad decisions: the ADS call for one (session, break), over HTTP.
+//!
+//! I/O. Expands the configuration's ADS URL template, calls the ADS through
+//! [`resolve_ads`] (wrappers followed) within the configured timeout, keeps the
+//! creatives we can play (HLS media files; MP4 ones wait for transcoding) and fits
+//! them to the avail. Never fails: a failed call is a [`Decision`] with no ads and
+//! the reason, so the break gets slate or content.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use rand::Rng;
+use tracing::{info, warn};
+
+use super::resolve::{resolve_ads, FetchError, VastFetcher};
+use super::template::{self, expand_template, TemplateVars};
+use crate::breaks::fit_pod;
+use crate::config::Channel;
+use crate::events::{self, Metrics};
+use crate::origin::{fetch_text, FetchFailure};
+use crate::session::{DecidedAd, Decision, Session};
+
+/// Largest VAST document accepted.
+pub const MAX_VAST_BYTES: usize = 1024 * 1024;
+
+/// VAST over HTTP, each hop bounded in time and size, the viewer's headers passed on.
+pub struct HttpVastFetcher<'a> {
+    http: &'a reqwest::Client,
+    timeout: Duration,
+    user_agent: &'a str,
+    client_ip: &'a str,
+}
+
+impl VastFetcher for HttpVastFetcher<'_> {
+    fn fetch(&self, url: &str) -> impl Future<Output = Result<String, FetchError>> + Send {
+        let url = url.to_string();
+        async move {
+            let mut headers = Vec::new();
+            if !self.user_agent.is_empty() {
+                headers.push(("user-agent", self.user_agent));
+            }
+            if !self.client_ip.is_empty() {
+                headers.push(("x-forwarded-for", self.client_ip));
+            }
+            fetch_text(self.http, &url, self.timeout, MAX_VAST_BYTES, &headers)
+                .await
+                .map_err(|f| match f {
+                    FetchFailure::Timeout => FetchError::Timeout,
+                    FetchFailure::Status(s) => FetchError::Status(s),
+                    FetchFailure::TooLarge(_) => FetchError::TooLarge,
+                    FetchFailure::Transport(t) => FetchError::Transport(t),
+                    FetchFailure::NotText => FetchError::Transport("body is not UTF-8".into()),
+                })
+        }
+    }
+}
+
+/// The avail an ad decision is for.
+#[derive(Debug, Clone)]
+pub struct Avail<'a> {
+    /// Avail duration, seconds.
+    pub duration: f64,
+    /// 1-based index of the avail in the session.
+    pub index: u32,
+    /// `[scte.*]` values from the marker.
+    pub vars: &'a BTreeMap<String, String>,
+}
+
+/// The template variables for one (session, avail). Pure.
+pub fn ads_vars(session: &Session, avail: &Avail<'_>, random: u64) -> TemplateVars {
+    let mut v = TemplateVars::new();
+    let secs = avail.duration.round().max(0.0) as u64;
+    v.set(template::SESSION_ID, session.id.as_str())
+        .set(template::SESSION_UUID, session.uuid.as_str())
+        .set(template::SESSION_AVAIL_DURATION_SECS, secs.to_string())
+        .set(
+            template::SESSION_AVAIL_DURATION_MS,
+            ((avail.duration * 1000.0).round().max(0.0) as u64).to_string(),
+        )
+        .set(template::SESSION_USER_AGENT, session.user_agent.as_str())
+        .set(template::SESSION_CLIENT_IP, session.client_ip.as_str())
+        .set(template::SESSION_REFERER, session.referer.as_str())
+        .set(template::AVAIL_INDEX, avail.index.to_string())
+        .set(template::AVAIL_RANDOM, random.to_string());
+    for (k, val) in &session.player_params {
+        v.set_player_param(k, val.as_str());
+    }
+    for (k, val) in avail.vars {
+        v.set(k.as_str(), val.as_str());
+    }
+    v
+}
+
+/// Call the ADS for one avail and decide the ads. Never fails (see module docs).
+pub async fn decide(
+    http: &reqwest::Client,
+    channel: &Channel,
+    session: &Session,
+    avail: &Avail<'_>,
+    metrics: &Metrics,
+) -> Decision {
+    let random: u64 = rand::rng().random_range(0..10_000_000_000);
+    let url = expand_template(&channel.raw.ads_url, &ads_vars(session, avail, random));
+    let fetcher = HttpVastFetcher {
+        http,
+        timeout: channel.ads_timeout(),
+        user_agent: &session.user_agent,
+        client_ip: &session.client_ip,
+    };
+    metrics.incr(events::ADS_CALLS, "");
+    let failed = |reason: &str| {
+        metrics.incr(events::AD_DECISION_FAILED, reason);
+        Decision {
+            ads: Vec::new(),
+            avail_duration: avail.duration,
+            failure: Some(reason.to_string()),
+        }
+    };
+    let resolved = match tokio::time::timeout(channel.ads_timeout(), resolve_ads(&fetcher, &url))
+        .await
+    {
+        Err(_) => {
+            warn!(session_id = %session.id, reason = "timeout", "Ad decision failed; serving slate or content.");
+            return failed("timeout");
+        }
+        Ok(Err(e)) => {
+            warn!(session_id = %session.id, reason = e.reason(), error = %e, "Ad decision failed; serving slate or content.");
+            return failed(e.reason());
+        }
+        Ok(Ok(ads)) => ads,
+    };
+    let mut playable = Vec::new();
+    for ad in resolved {
+        match ad.media_files.iter().find(|m| m.is_hls()) {
+            Some(m) => playable.push(DecidedAd {
+                ad_id: ad.ad_id.clone(),
+                creative_id: ad.creative_id.clone(),
+                duration: ad.duration,
+                media_url: m.url.clone(),
+            }),
+            None => {
+                // MP4 and mezzanine creatives need transcoding (TODO(#5)).
+                metrics.incr(events::ADS_SKIPPED, "NEW_CREATIVE");
+                info!(session_id = %session.id, ad_id = ?ad.ad_id, reason = "NEW_CREATIVE", "Ad has no HLS media file; skipped until it is transcoded.");
+            }
+        }
+    }
+    let durations: Vec<f64> = playable.iter().map(|a| a.duration).collect();
+    let kept = fit_pod(&durations, avail.duration);
+    for _ in 0..(playable.len() - kept.len()) {
+        metrics.incr(events::ADS_SKIPPED, "DURATION_EXCEEDED");
+    }
+    let ads: Vec<DecidedAd> = kept.into_iter().map(|i| playable[i].clone()).collect();
+    if ads.is_empty() {
+        return failed("no_playable_ad");
+    }
+    Decision {
+        ads,
+        avail_duration: avail.duration,
+        failure: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::SessionId;
+
+    #[test]
+    fn vars_cover_session_player_and_avail() {
+        let session = Session {
+            id: SessionId::parse("0123456789abcdef0123456789abcdef").unwrap(),
+            uuid: "u".into(),
+            channel: "c".into(),
+            player_params: [("pod".to_string(), "a b&c".to_string())].into(),
+            user_agent: "UA/1".into(),
+            client_ip: "10.0.0.1".into(),
+            referer: "".into(),
+            master_url: None,
+        };
+        let vars = BTreeMap::from([("scte.cue".to_string(), "/DA=".to_string())]);
+        let avail = Avail {
+            duration: 29.97,
+            index: 2,
+            vars: &vars,
+        };
+        let v = ads_vars(&session, &avail, 42);
+        let url = expand_template(
+            "http://ads/v?d=[session.avail_duration_secs]&ms=[session.avail_duration_ms]&p=[player_params.pod]&i=[avail.index]&r=[avail.random]&c=[scte.cue]&ua=[session.user_agent]",
+            &v,
+        );
+        assert_eq!(
+            url,
+            "http://ads/v?d=30&ms=29970&p=a%20b%26c&i=2&r=42&c=%2FDA%3D&ua=UA%2F1"
+        );
+    }
+}

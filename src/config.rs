@@ -1,0 +1,332 @@
+//! Playback configurations: one TOML file per channel in the config directory.
+//!
+//! Mostly pure: [`parse_config`] and [`PlaybackConfig::validate`] take text and
+//! return values; [`load_dir`] reads the directory.
+//!
+//! ```toml
+//! origin = "http://host/live/"            # content source; the player's path is appended
+//! ads_url = "http://ads/vast?dur=[session.avail_duration_secs]&sid=[session.id]"
+//! slate = "http://host/slate/master.m3u8"  # optional
+//! content_segment_prefix = "https://cdn.example.com/live/"   # optional
+//! ad_segment_prefix = "https://ads-cdn.example.com/"         # optional
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use url::Url;
+
+/// Default origin fetch timeout.
+pub const DEFAULT_ORIGIN_TIMEOUT_MS: u64 = 2_000;
+/// Default cap on an origin manifest's size.
+pub const DEFAULT_ORIGIN_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// Default ADS call timeout.
+pub const DEFAULT_ADS_TIMEOUT_MS: u64 = 3_000;
+
+/// One channel's playback configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlaybackConfig {
+    /// Name used in URLs; defaults to the file stem.
+    pub name: Option<String>,
+    /// Content source base URL; the player's path is appended. Must be http(s).
+    pub origin: String,
+    /// ADS URL template with `[session.*]`, `[player_params.*]`, `[avail.*]`,
+    /// `[scte.*]` variables. The scheme and host must be literal.
+    pub ads_url: String,
+    /// HLS playlist (multivariant or media) that fills break time no ad covers.
+    pub slate: Option<String>,
+    /// Prefix that replaces the origin base in content segment URIs.
+    pub content_segment_prefix: Option<String>,
+    /// Prefix that replaces the scheme and host of ad segment URIs.
+    pub ad_segment_prefix: Option<String>,
+    /// Origin fetch timeout, milliseconds.
+    pub origin_timeout_ms: u64,
+    /// Largest origin manifest accepted, bytes.
+    pub origin_max_bytes: usize,
+    /// ADS call timeout (each wrapper hop), milliseconds.
+    pub ads_timeout_ms: u64,
+    /// Avail duration assumed for a live break whose marker gives none, seconds.
+    pub default_avail_duration_secs: f64,
+    /// Avail duration asked of the ADS for a VOD insertion point without a duration
+    /// (`CUE-OUT:0`, or the implicit pre-roll), seconds.
+    pub vod_avail_duration_secs: f64,
+    /// How long the last good origin manifest may stand in for a failing origin,
+    /// seconds.
+    pub stale_if_error_secs: u64,
+}
+
+impl Default for PlaybackConfig {
+    fn default() -> Self {
+        Self {
+            name: None,
+            origin: String::new(),
+            ads_url: String::new(),
+            slate: None,
+            content_segment_prefix: None,
+            ad_segment_prefix: None,
+            origin_timeout_ms: DEFAULT_ORIGIN_TIMEOUT_MS,
+            origin_max_bytes: DEFAULT_ORIGIN_MAX_BYTES,
+            ads_timeout_ms: DEFAULT_ADS_TIMEOUT_MS,
+            default_avail_duration_secs: 30.0,
+            vod_avail_duration_secs: 30.0,
+            stale_if_error_secs: 30,
+        }
+    }
+}
+
+/// A configuration problem: which file, which key, why.
+#[derive(Debug, Error, PartialEq)]
+#[error("{file}: `{key}`: {reason}")]
+pub struct ConfigError {
+    /// The file (or source) name.
+    pub file: String,
+    /// The offending key (or `-` for the whole file).
+    pub key: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// A validated configuration, ready to serve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    /// URL name.
+    pub name: String,
+    /// The file as written.
+    pub raw: PlaybackConfig,
+    /// Origin base, always ending with `/`.
+    pub origin: Url,
+    /// Slate URL.
+    pub slate: Option<Url>,
+}
+
+impl Channel {
+    /// Origin fetch timeout.
+    pub fn origin_timeout(&self) -> Duration {
+        Duration::from_millis(self.raw.origin_timeout_ms)
+    }
+    /// ADS timeout.
+    pub fn ads_timeout(&self) -> Duration {
+        Duration::from_millis(self.raw.ads_timeout_ms)
+    }
+}
+
+/// All channels by name.
+pub type Channels = Arc<BTreeMap<String, Arc<Channel>>>;
+
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn http_url(file: &str, key: &str, value: &str) -> Result<Url, ConfigError> {
+    let err = |reason: String| ConfigError {
+        file: file.to_string(),
+        key: key.to_string(),
+        reason,
+    };
+    let url = Url::parse(value).map_err(|e| err(format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(err(format!("scheme must be http or https, not {}", url.scheme())));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(err("no host".to_string()));
+    }
+    Ok(url)
+}
+
+impl PlaybackConfig {
+    /// Check every field; `file` names the source in errors.
+    pub fn validate(self, file: &str, stem: &str) -> Result<Channel, ConfigError> {
+        let err = |key: &str, reason: &str| ConfigError {
+            file: file.to_string(),
+            key: key.to_string(),
+            reason: reason.to_string(),
+        };
+        let name = self.name.clone().unwrap_or_else(|| stem.to_string());
+        if !is_valid_name(&name) {
+            return Err(err(
+                "name",
+                "must be 1-64 characters of letters, digits, '-' or '_'",
+            ));
+        }
+        if self.origin.is_empty() {
+            return Err(err("origin", "is required"));
+        }
+        let mut origin = http_url(file, "origin", &self.origin)?;
+        if origin.query().is_some() || origin.fragment().is_some() {
+            return Err(err("origin", "must not carry a query or fragment"));
+        }
+        if !origin.path().ends_with('/') {
+            let path = format!("{}/", origin.path());
+            origin.set_path(&path);
+        }
+        if self.ads_url.is_empty() {
+            return Err(err("ads_url", "is required"));
+        }
+        // The ADS host comes from configuration only: no variables before the path.
+        let authority_end = self
+            .ads_url
+            .find("://")
+            .map(|i| i + 3)
+            .and_then(|start| self.ads_url[start..].find(['/', '?']).map(|e| start + e))
+            .unwrap_or(self.ads_url.len());
+        if self.ads_url[..authority_end].contains('[') {
+            return Err(err(
+                "ads_url",
+                "the scheme and host must be literal, not template variables",
+            ));
+        }
+        http_url(file, "ads_url", &self.ads_url.replace(['[', ']'], ""))?;
+        let slate = match &self.slate {
+            Some(s) => Some(http_url(file, "slate", s)?),
+            None => None,
+        };
+        for (key, v) in [
+            ("content_segment_prefix", &self.content_segment_prefix),
+            ("ad_segment_prefix", &self.ad_segment_prefix),
+        ] {
+            if let Some(v) = v {
+                http_url(file, key, v)?;
+            }
+        }
+        if self.origin_timeout_ms == 0 || self.origin_timeout_ms > 60_000 {
+            return Err(err("origin_timeout_ms", "must be between 1 and 60000"));
+        }
+        if self.ads_timeout_ms == 0 || self.ads_timeout_ms > 60_000 {
+            return Err(err("ads_timeout_ms", "must be between 1 and 60000"));
+        }
+        if self.origin_max_bytes < 1024 || self.origin_max_bytes > 64 * 1024 * 1024 {
+            return Err(err("origin_max_bytes", "must be between 1 KiB and 64 MiB"));
+        }
+        for (key, v) in [
+            ("default_avail_duration_secs", self.default_avail_duration_secs),
+            ("vod_avail_duration_secs", self.vod_avail_duration_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 3600.0) {
+                return Err(err(key, "must be a number of seconds in (0, 3600]"));
+            }
+        }
+        Ok(Channel {
+            name,
+            origin,
+            slate,
+            raw: self,
+        })
+    }
+}
+
+/// Parse and validate one configuration file's text.
+pub fn parse_config(file: &str, stem: &str, text: &str) -> Result<Channel, ConfigError> {
+    let raw: PlaybackConfig = toml::from_str(text).map_err(|e| {
+        let message = e.message().to_string();
+        let key = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.contains("unknown field"))
+            .unwrap_or("-")
+            .to_string();
+        ConfigError {
+            file: file.to_string(),
+            key,
+            reason: message,
+        }
+    })?;
+    raw.validate(file, stem)
+}
+
+/// Load every `*.toml` in `dir`. Any bad file fails the whole load, naming it.
+pub fn load_dir(dir: &Path) -> Result<BTreeMap<String, Arc<Channel>>, ConfigError> {
+    let io_err = |e: std::io::Error| ConfigError {
+        file: dir.display().to_string(),
+        key: "-".to_string(),
+        reason: e.to_string(),
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io_err)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    let mut out = BTreeMap::new();
+    for path in paths {
+        let file = path.display().to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+            file: file.clone(),
+            key: "-".to_string(),
+            reason: e.to_string(),
+        })?;
+        let channel = parse_config(&file, &stem, &text)?;
+        if out.contains_key(&channel.name) {
+            return Err(ConfigError {
+                file,
+                key: "name".to_string(),
+                reason: format!("`{}` is already used by another file", channel.name),
+            });
+        }
+        out.insert(channel.name.clone(), Arc::new(channel));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+origin = "http://origin.example/live"
+ads_url = "http://ads.example/vast?dur=[session.avail_duration_secs]&sid=[session.id]"
+slate = "http://origin.example/slate/master.m3u8"
+"#;
+
+    #[test]
+    fn good_file_loads_with_defaults() {
+        let c = parse_config("ch1.toml", "ch1", GOOD).unwrap();
+        assert_eq!(c.name, "ch1");
+        assert_eq!(c.origin.as_str(), "http://origin.example/live/");
+        assert_eq!(c.raw.origin_timeout_ms, 2_000);
+        assert_eq!(c.raw.origin_max_bytes, 2 * 1024 * 1024);
+        assert_eq!(c.raw.ads_timeout_ms, 3_000);
+    }
+
+    #[test]
+    fn errors_name_file_key_and_reason() {
+        let e = parse_config("x.toml", "x", "origin = \"ftp://o/\"\nads_url = \"http://a/\"").unwrap_err();
+        assert_eq!((e.file.as_str(), e.key.as_str()), ("x.toml", "origin"));
+        assert!(e.reason.contains("scheme"), "{e}");
+
+        let e = parse_config("x.toml", "x", "ads_url = \"http://a/\"").unwrap_err();
+        assert_eq!(e.key, "origin");
+
+        let e = parse_config("x.toml", "x", &format!("{GOOD}\nbogus = 1")).unwrap_err();
+        assert_eq!(e.key, "bogus");
+
+        let e = parse_config(
+            "x.toml",
+            "x",
+            "origin = \"http://o/\"\nads_url = \"http://[player_params.host]/vast\"",
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "ads_url");
+
+        let e = parse_config("x.toml", "x", &format!("{GOOD}\norigin_timeout_ms = 0")).unwrap_err();
+        assert_eq!(e.key, "origin_timeout_ms");
+
+        let e = parse_config("bad name.toml", "bad name", GOOD).unwrap_err();
+        assert_eq!(e.key, "name");
+
+        assert!(parse_config("x.toml", "x", "this is not toml").is_err());
+    }
+}

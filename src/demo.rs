@@ -1,0 +1,356 @@
+//! The built-in demo: an origin with a live channel and a VOD asset, and an ad
+//! server answering from `ad-templates/vast/`, served beside the proxy in one
+//! process so `splicepoint demo` needs no network and no other program.
+//!
+//! I/O. The media are small H.264/AAC TS files made once by
+//! `scripts/make-demo-media.sh` and kept in `demo/media/`.
+//!
+//! Live channel: the 60 s of content loop forever (a discontinuity at each wrap),
+//! a sliding window of [`LIVE_WINDOW`] segments, and an ad break of
+//! [`BREAK_SEGMENTS`] segments every `break_every` seconds marked with
+//! `EXT-X-CUE-OUT` / `EXT-X-CUE-OUT-CONT` / `EXT-X-CUE-IN`. VOD asset: the same 60 s
+//! with a pre-roll, a mid-roll at the middle and a post-roll (`EXT-X-CUE-OUT:0`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+
+use crate::config::{Channel, PlaybackConfig};
+use crate::hls::model::parse_media;
+
+/// Segments in the live window.
+pub const LIVE_WINDOW: u64 = 10;
+/// Segments in each live ad break.
+pub const BREAK_SEGMENTS: u64 = 8;
+/// Content segments before the break starts within each break period.
+const BREAK_OFFSET: u64 = 3;
+/// How far back in time the live channel pretends to have started, so the window
+/// is full at once.
+const HEAD_START: Duration = Duration::from_secs(120);
+
+/// Where the demo's files are, and how the live channel behaves.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// `demo/media`.
+    pub media_dir: PathBuf,
+    /// `ad-templates/vast`.
+    pub vast_dir: PathBuf,
+    /// Seconds between live ad breaks.
+    pub break_every: u64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Self {
+            media_dir: root.join("demo/media"),
+            vast_dir: root.join("ad-templates/vast"),
+            break_every: 60,
+        }
+    }
+}
+
+/// The demo origin and ADS.
+pub struct Demo {
+    files: HashMap<String, Bytes>,
+    vast: HashMap<String, String>,
+    content: Vec<(String, f64, String)>, // (file, duration, EXTINF line)
+    loop_duration: f64,
+    segment: f64,
+    period: u64,
+    started: Instant,
+    base: String,
+}
+
+impl Demo {
+    /// Load the media and VAST files. `base` is the demo's own URL root
+    /// (`http://127.0.0.1:PORT`).
+    pub fn load(options: &DemoOptions, base: &str) -> anyhow::Result<Self> {
+        let mut files = HashMap::new();
+        load_files(&options.media_dir, &options.media_dir, &mut files)?;
+        let mut vast = HashMap::new();
+        for entry in std::fs::read_dir(&options.vast_dir)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", options.vast_dir.display()))?
+        {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "xml") {
+                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                vast.insert(name.to_string(), std::fs::read_to_string(&path)?);
+            }
+        }
+        let index = files
+            .get("content/v0/index.m3u8")
+            .ok_or_else(|| anyhow::anyhow!("demo media missing: run scripts/make-demo-media.sh"))?;
+        let pl = parse_media(std::str::from_utf8(index)?)?;
+        let content: Vec<(String, f64, String)> = pl
+            .segments
+            .iter()
+            .map(|s| {
+                let extinf = s.lines.iter().find(|l| l.starts_with("#EXTINF")).cloned().unwrap_or_default();
+                (s.uri.clone(), s.duration, extinf)
+            })
+            .collect();
+        anyhow::ensure!(!content.is_empty(), "demo content has no segments");
+        let loop_duration = content.iter().map(|c| c.1).sum();
+        let segment = content[0].1.max(0.5);
+        let period = ((options.break_every as f64 / segment).round() as u64).max(BREAK_SEGMENTS + BREAK_OFFSET + 2);
+        Ok(Self {
+            files,
+            vast,
+            content,
+            loop_duration,
+            segment,
+            period,
+            started: Instant::now() - HEAD_START,
+            base: base.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// The playback configurations of the demo streams: `demo-live` and `demo-vod`.
+    pub fn channels(&self) -> anyhow::Result<Vec<Channel>> {
+        let mk = |name: &str| -> anyhow::Result<Channel> {
+            let cfg = PlaybackConfig {
+                name: Some(name.to_string()),
+                origin: format!("{}/demo/origin/", self.base),
+                ads_url: format!(
+                    "{}/demo/ads/vast?pod=[player_params.pod]&dur=[session.avail_duration_secs]&sid=[session.id]&ua=[session.user_agent]",
+                    self.base
+                ),
+                slate: Some(format!("{}/demo/media/slate/master.m3u8", self.base)),
+                ads_timeout_ms: 1_500,
+                ..PlaybackConfig::default()
+            };
+            Ok(cfg.validate("<demo>", name)?)
+        };
+        Ok(vec![mk("demo-live")?, mk("demo-vod")?])
+    }
+
+    /// `(name, url)` of each demo stream.
+    pub fn streams(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("hls-live", format!("{}/v1/master/demo-live/live/master.m3u8", self.base)),
+            ("hls-vod", format!("{}/v1/master/demo-vod/vod/master.m3u8", self.base)),
+        ]
+    }
+
+    /// The live media playlist at `elapsed` since the channel started.
+    pub fn live_playlist(&self, elapsed: f64) -> String {
+        let n = self.content.len() as u64;
+        // Segment k is published once it has fully elapsed.
+        let available = self.segments_before(elapsed);
+        let last = available.saturating_sub(1);
+        let first = (last + 1).saturating_sub(LIVE_WINDOW);
+        let wraps_before = if first == 0 { 0 } else { (first - 1) / n };
+        let mut s = String::with_capacity(2048);
+        let _ = write!(
+            s,
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:{first}\n#EXT-X-DISCONTINUITY-SEQUENCE:{wraps_before}\n",
+            self.segment.ceil() as u64
+        );
+        let break_secs = BREAK_SEGMENTS as f64 * self.segment;
+        for k in first..=last {
+            if k > 0 && k % n == 0 {
+                s.push_str("#EXT-X-DISCONTINUITY\n");
+            }
+            let pos = k % self.period;
+            if pos == BREAK_OFFSET {
+                let _ = writeln!(s, "#EXT-X-CUE-OUT:{break_secs:.3}");
+            } else if pos > BREAK_OFFSET && pos < BREAK_OFFSET + BREAK_SEGMENTS {
+                let elapsed = (pos - BREAK_OFFSET) as f64 * self.segment;
+                let _ = writeln!(
+                    s,
+                    "#EXT-X-CUE-OUT-CONT:ElapsedTime={elapsed:.3},Duration={break_secs:.3}"
+                );
+            } else if pos == BREAK_OFFSET + BREAK_SEGMENTS {
+                s.push_str("#EXT-X-CUE-IN\n");
+            }
+            let (file, _, extinf) = &self.content[(k % n) as usize];
+            let _ = write!(s, "{extinf}\n{file}?k={k}\n");
+        }
+        s
+    }
+
+    fn segments_before(&self, elapsed: f64) -> u64 {
+        let n = self.content.len() as u64;
+        let loops = (elapsed / self.loop_duration).floor().max(0.0) as u64;
+        let mut t = loops as f64 * self.loop_duration;
+        let mut k = loops * n;
+        for (_, d, _) in &self.content {
+            if t + d > elapsed {
+                break;
+            }
+            t += d;
+            k += 1;
+        }
+        k
+    }
+
+    /// The VOD media playlist: pre-roll, mid-roll at the middle, post-roll.
+    pub fn vod_playlist(&self) -> String {
+        let mut s = format!(
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n",
+            self.segment.ceil() as u64
+        );
+        let mid = self.content.len() / 2;
+        for (i, (file, _, extinf)) in self.content.iter().enumerate() {
+            if i == 0 || i == mid {
+                s.push_str("#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n");
+            }
+            let _ = write!(s, "{extinf}\n{file}\n");
+        }
+        s.push_str("#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n#EXT-X-ENDLIST\n");
+        s
+    }
+
+    /// Routes under `/demo`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/demo/origin/{kind}/master.m3u8", get(master))
+            .route("/demo/origin/{kind}/{variant}/{file}", get(origin_file))
+            .route("/demo/media/{*path}", get(media_file))
+            .route("/demo/ads/vast", get(vast))
+            .route("/demo/beacon", get(|| async { StatusCode::NO_CONTENT }))
+            .with_state(self)
+    }
+}
+
+fn load_files(root: &Path, dir: &Path, out: &mut HashMap<String, Bytes>) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            load_files(root, &path, out)?;
+        } else {
+            let rel = path.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
+            out.insert(rel, Bytes::from(std::fs::read(&path)?));
+        }
+    }
+    Ok(())
+}
+
+fn file_response(demo: &Demo, key: &str) -> Response {
+    let Some(bytes) = demo.files.get(key) else {
+        return (StatusCode::NOT_FOUND, "no such demo file\n").into_response();
+    };
+    let (ctype, cache) = if key.ends_with(".m3u8") {
+        ("application/vnd.apple.mpegurl", "max-age=60")
+    } else {
+        ("video/mp2t", "public, max-age=86400, immutable")
+    };
+    let mut resp = bytes.clone().into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    resp
+}
+
+fn text_response(body: String, ctype: &'static str, cache: &'static str) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    resp
+}
+
+async fn master(State(demo): State<Arc<Demo>>, UrlPath(kind): UrlPath<String>) -> Response {
+    if kind != "live" && kind != "vod" {
+        return (StatusCode::NOT_FOUND, "no such stream\n").into_response();
+    }
+    file_response(&demo, "content/master.m3u8")
+}
+
+async fn origin_file(
+    State(demo): State<Arc<Demo>>,
+    UrlPath((kind, variant, file)): UrlPath<(String, String, String)>,
+) -> Response {
+    if !matches!(kind.as_str(), "live" | "vod") || variant.contains("..") || file.contains("..") {
+        return (StatusCode::NOT_FOUND, "no such stream\n").into_response();
+    }
+    if !demo.files.contains_key(&format!("content/{variant}/index.m3u8")) {
+        return (StatusCode::NOT_FOUND, "no such variant\n").into_response();
+    }
+    if file == "index.m3u8" {
+        let body = if kind == "live" {
+            demo.live_playlist(demo.started.elapsed().as_secs_f64())
+        } else {
+            demo.vod_playlist()
+        };
+        let cache = if kind == "live" { "max-age=1" } else { "max-age=300" };
+        return text_response(body, "application/vnd.apple.mpegurl", cache);
+    }
+    file_response(&demo, &format!("content/{variant}/{file}"))
+}
+
+async fn media_file(State(demo): State<Arc<Demo>>, UrlPath(path): UrlPath<String>) -> Response {
+    if path.split('/').any(|s| s == "..") {
+        return (StatusCode::NOT_FOUND, "no such demo file\n").into_response();
+    }
+    file_response(&demo, &path)
+}
+
+async fn vast(State(demo): State<Arc<Demo>>, Query(q): Query<BTreeMap<String, String>>) -> Response {
+    let pod = q.get("pod").map(String::as_str).filter(|p| !p.is_empty()).unwrap_or("default");
+    if pod == "timeout" {
+        // Slower than any sane ADS timeout: the proxy must give up and fill the break.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    let name = if pod == "timeout" { "default" } else { pod };
+    let body = match demo.vast.get(name) {
+        Some(t) => t.replace("{{AD_BASE}}", &format!("{}/demo/media/ads", demo.base)),
+        None => "<VAST version=\"4.0\"/>".to_string(),
+    };
+    text_response(body, "application/xml", "no-store")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hls::cue::find_breaks;
+
+    fn demo() -> Demo {
+        Demo::load(&DemoOptions::default(), "http://127.0.0.1:1").unwrap()
+    }
+
+    #[test]
+    fn live_window_slides_with_breaks() {
+        let d = demo();
+        let pl = parse_media(&d.live_playlist(300.0)).unwrap();
+        assert_eq!(pl.segments.len() as u64, LIVE_WINDOW);
+        assert_eq!(pl.segments.last().unwrap().msn, 149);
+        let later = parse_media(&d.live_playlist(302.0)).unwrap();
+        assert_eq!(later.media_sequence, pl.media_sequence + 1);
+        // Over one period every break is found with its 16 s duration.
+        let mut seen = 0;
+        for t in (0..120).map(|s| 200.0 + s as f64) {
+            let pl = parse_media(&d.live_playlist(t)).unwrap();
+            for b in find_breaks(&pl) {
+                if let Some(dur) = b.duration {
+                    assert!((dur - 16.0).abs() < 0.01, "{dur}");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 0);
+    }
+
+    #[test]
+    fn vod_has_three_insertion_points() {
+        let d = demo();
+        let pl = parse_media(&d.vod_playlist()).unwrap();
+        let b = find_breaks(&pl);
+        assert_eq!(b.len(), 3);
+        assert!(b.iter().all(|b| b.insert));
+        assert!(pl.ended);
+    }
+}

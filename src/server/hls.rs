@@ -1,0 +1,411 @@
+//! HLS routes: `/v1/master/{config}/{path}` (new session, multivariant playlist
+//! pointed at it) and `/v1/manifest/{config}/{session}/{path}` (the personalized
+//! media playlist).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tracing::{debug, info};
+use url::Url;
+
+use super::AppState;
+use crate::ads::decide::{decide, Avail};
+use crate::breaks::{AdBreak, BreakStart, Dialect};
+use crate::config::Channel;
+use crate::error::Error;
+use crate::events;
+use crate::hls::rewrite::{rewrite_multivariant, select_variant, VariantTarget};
+use crate::origin::{Fetched, Manifest, ParsedMedia, Purpose};
+use crate::session::id::uuid_v4;
+use crate::session::{Decision, Session, SessionId};
+use crate::stitch::{effective_break_ids, splice_media, AdRendition, BreakFill, SpliceInput};
+
+/// HLS playlist media type.
+pub const HLS_CONTENT_TYPE: &str = "application/vnd.apple.mpegurl";
+/// Most player parameters accepted on a session-creating request.
+const MAX_PLAYER_PARAMS: usize = 64;
+/// Longest player parameter value.
+const MAX_PARAM_VALUE: usize = 1024;
+
+/// `GET /v1/master/{config}/{path}?{player params}`
+pub async fn master(
+    State(st): State<AppState>,
+    Path((config, path)): Path<(String, String)>,
+    req: Request<Body>,
+) -> Result<Response, Error> {
+    let channel = st
+        .channel(&config)
+        .ok_or_else(|| Error::UnknownConfig(config.clone()))?;
+    let url = origin_url(&channel, &path, None)?;
+    let player_params = player_params(req.uri().query())?;
+    let fetched = st.origin.get(&channel, &url, Purpose::Content).await?;
+    let headers = req.headers();
+    let mut session = Session {
+        id: SessionId::generate(),
+        uuid: uuid_v4(),
+        channel: channel.name.clone(),
+        player_params,
+        user_agent: header_str(headers, header::USER_AGENT.as_str()),
+        client_ip: client_ip(&req),
+        referer: header_str(headers, header::REFERER.as_str()),
+        master_url: None,
+    };
+    let sid = session.id.clone();
+    let session_base = format!("/v1/manifest/{}/{}/", channel.name, sid);
+    let resp = match &fetched.manifest {
+        Manifest::Multivariant(m) => {
+            session.master_url = Some(url.to_string());
+            let text = rewrite_multivariant(m, &url, channel.origin.as_str(), &session_base);
+            playlist_response(text, "no-store")
+        }
+        Manifest::Media(_) | Manifest::Ad(_) => {
+            // A media playlist asked for directly: the session lives at its own URL.
+            let rest = url.as_str().strip_prefix(channel.origin.as_str()).unwrap_or(&path);
+            let mut resp = StatusCode::FOUND.into_response();
+            let location = HeaderValue::from_str(&format!("{session_base}{rest}"))
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            resp.headers_mut().insert(header::LOCATION, location);
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+    };
+    info!(session_id = %sid, config = %channel.name, "Session created.");
+    st.sessions.create(session).await;
+    st.metrics.incr(events::SESSIONS_CREATED, "");
+    Ok(resp)
+}
+
+/// `GET /v1/manifest/{config}/{session}/{path}`
+pub async fn manifest(
+    State(st): State<AppState>,
+    Path((config, session, path)): Path<(String, String, String)>,
+    req: Request<Body>,
+) -> Result<Response, Error> {
+    let channel = st
+        .channel(&config)
+        .ok_or_else(|| Error::UnknownConfig(config.clone()))?;
+    let sid = SessionId::parse(&session)
+        .ok_or_else(|| Error::BadRequest("malformed session id".into()))?;
+    let session = st.sessions.get(&sid).await.ok_or(Error::UnknownSession)?;
+    if session.channel != channel.name {
+        return Err(Error::UnknownSession);
+    }
+    let url = origin_url(&channel, &path, req.uri().query())?;
+    let fetched = st.origin.get(&channel, &url, Purpose::Content).await?;
+    match &fetched.manifest {
+        Manifest::Multivariant(m) => {
+            let base = format!("/v1/manifest/{}/{}/", channel.name, sid);
+            let text = rewrite_multivariant(m, &url, channel.origin.as_str(), &base);
+            Ok(playlist_response(text, "no-store"))
+        }
+        Manifest::Media(pm) => personalize(&st, &channel, &session, &fetched, pm).await,
+        Manifest::Ad(_) => Err(Error::Internal("ad playlist in content cache".into())),
+    }
+}
+
+async fn personalize(
+    st: &AppState,
+    channel: &Arc<Channel>,
+    session: &Session,
+    fetched: &Fetched,
+    pm: &ParsedMedia,
+) -> Result<Response, Error> {
+    let pl = &pm.playlist;
+    let live = !pl.ended;
+    let implicit;
+    let breaks: &[AdBreak] = if !live && pm.breaks.is_empty() {
+        // VOD without markers: one pre-roll.
+        implicit = [AdBreak {
+            id: "preroll".into(),
+            start: BreakStart::At(0),
+            end: Some(0),
+            duration: None,
+            insert: true,
+            elapsed_at_window_start: None,
+            vars: BTreeMap::new(),
+            dialect: Dialect::Implicit,
+        }];
+        &implicit
+    } else {
+        &pm.breaks
+    };
+    let records = if live {
+        st.sessions.records(&session.id).await
+    } else {
+        Vec::new()
+    };
+    let ids = effective_break_ids(pl, breaks, &records);
+    let target = variant_target(st, channel, session, &fetched.url).await;
+    let mut fills = HashMap::new();
+    for (n, (b, id)) in breaks.iter().zip(&ids).enumerate() {
+        let Some(id) = id else { continue };
+        if live && b.insert {
+            continue; // Insertion points only make sense in VOD.
+        }
+        let record = records.iter().find(|r| &r.break_id == id);
+        let planned = record.map(|r| r.planned).or(b.duration).unwrap_or(if b.insert {
+            channel.raw.vod_avail_duration_secs
+        } else {
+            channel.raw.default_avail_duration_secs
+        });
+        let index = if live {
+            records
+                .iter()
+                .filter(|r| r.origin_start_msn < record.map_or(u64::MAX, |r| r.origin_start_msn))
+                .count()
+                + 1
+        } else {
+            n + 1
+        };
+        let avail = Avail {
+            duration: planned,
+            index: index as u32,
+            vars: &b.vars,
+        };
+        let decision = decision(st, channel, session, id, &avail).await;
+        let fill = build_fill(st, channel, &decision, &target, planned).await;
+        fills.insert(id.clone(), fill);
+    }
+    let out = splice_media(SpliceInput {
+        playlist: pl,
+        breaks,
+        fills: &fills,
+        records: &records,
+    });
+    if live && !out.records.is_empty() {
+        st.sessions.merge_records(&session.id, out.records).await;
+    }
+    st.metrics.incr(events::MANIFESTS_SERVED, "hls_media");
+    let cache = if live {
+        format!("max-age={}", (pl.target_duration / 2).max(1))
+    } else {
+        "max-age=300".to_string()
+    };
+    Ok(playlist_response(out.text, &cache))
+}
+
+/// The session's decision for a break: stored, or made now (one ADS call however
+/// many variants ask at once).
+async fn decision(
+    st: &AppState,
+    channel: &Channel,
+    session: &Session,
+    break_id: &str,
+    avail: &Avail<'_>,
+) -> Arc<Decision> {
+    if let Some(d) = st.sessions.decision(&session.id, break_id).await {
+        return d;
+    }
+    let key = (session.id.clone(), break_id.to_string());
+    st.decisions_inflight
+        .get_with(key, async {
+            let d = decide(&st.http, channel, session, avail, &st.metrics).await;
+            debug!(session_id = %session.id, break_id, ads = d.ads.len(), "Ad decision made.");
+            st.sessions
+                .put_decision_if_absent(&session.id, break_id, d)
+                .await
+        })
+        .await
+}
+
+async fn build_fill(
+    st: &AppState,
+    channel: &Channel,
+    decision: &Decision,
+    target: &VariantTarget,
+    planned: f64,
+) -> BreakFill {
+    let mut ads = Vec::with_capacity(decision.ads.len());
+    for ad in &decision.ads {
+        match ad_rendition(st, channel, &ad.media_url, target).await {
+            Some(r) => {
+                st.metrics.incr(events::ADS_FILLED, "");
+                ads.push(r);
+            }
+            None => st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH"),
+        }
+    }
+    let slate = match &channel.slate {
+        Some(u) => ad_rendition(st, channel, u.as_str(), target).await,
+        None => None,
+    };
+    BreakFill {
+        ads,
+        slate,
+        planned,
+    }
+}
+
+/// The rendition of an ad (or slate) playlist that matches the content variant.
+async fn ad_rendition(
+    st: &AppState,
+    channel: &Channel,
+    url: &str,
+    target: &VariantTarget,
+) -> Option<Arc<AdRendition>> {
+    let url = Url::parse(url).ok()?;
+    let fetched = match st.origin.get(channel, &url, Purpose::Ad).await {
+        Ok(f) => f,
+        Err(e) => {
+            info!(url = %url, error = %e, "Ad playlist unavailable; ad skipped.");
+            return None;
+        }
+    };
+    match &fetched.manifest {
+        Manifest::Ad(r) => Some(r.clone()),
+        Manifest::Multivariant(m) => {
+            let v = select_variant(&m.variants, target)?;
+            let vu = fetched.url.join(&v.uri).ok()?;
+            match &st.origin.get(channel, &vu, Purpose::Ad).await.ok()?.manifest {
+                Manifest::Ad(r) => Some(r.clone()),
+                _ => None,
+            }
+        }
+        Manifest::Media(_) => None,
+    }
+}
+
+/// What the session's multivariant playlist says about this media playlist.
+async fn variant_target(st: &AppState, channel: &Channel, session: &Session, url: &Url) -> VariantTarget {
+    let Some(master) = session.master_url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+        return VariantTarget::default();
+    };
+    let Ok(fetched) = st.origin.get(channel, &master, Purpose::Content).await else {
+        return VariantTarget::default();
+    };
+    let Manifest::Multivariant(m) = &fetched.manifest else {
+        return VariantTarget::default();
+    };
+    m.variants
+        .iter()
+        .find(|v| master.join(&v.uri).is_ok_and(|u| u.path() == url.path()))
+        .map(VariantTarget::from)
+        .unwrap_or_default()
+}
+
+/// The origin URL for a player's path: under the configured origin, never elsewhere.
+pub fn origin_url(channel: &Channel, path: &str, query: Option<&str>) -> Result<Url, Error> {
+    let bad = |why: &str| Error::BadRequest(format!("bad path: {why}"));
+    if path.is_empty() || path.len() > 2048 {
+        return Err(bad("empty or too long"));
+    }
+    if path.starts_with('/') || path.contains("//") || path.contains('\\') {
+        return Err(bad("must be a relative path"));
+    }
+    if path.split('/').any(|s| s == ".." || s == ".") {
+        return Err(bad("dot segments are not allowed"));
+    }
+    if path.chars().any(|c| c.is_control()) {
+        return Err(bad("control characters"));
+    }
+    let mut url = channel
+        .origin
+        .join(path)
+        .map_err(|e| bad(&e.to_string()))?;
+    if !url.as_str().starts_with(channel.origin.as_str()) {
+        return Err(bad("leaves the origin"));
+    }
+    url.set_query(query.filter(|q| !q.is_empty()));
+    Ok(url)
+}
+
+/// Query parameters of a session-creating request, validated.
+pub fn player_params(query: Option<&str>) -> Result<BTreeMap<String, String>, Error> {
+    let mut out = BTreeMap::new();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if k.is_empty()
+            || k.len() > 64
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        {
+            return Err(Error::BadRequest(format!("bad player parameter name `{k}`")));
+        }
+        if v.len() > MAX_PARAM_VALUE {
+            return Err(Error::BadRequest(format!("player parameter `{k}` is too long")));
+        }
+        out.insert(k.into_owned(), v.into_owned());
+        if out.len() > MAX_PLAYER_PARAMS {
+            return Err(Error::BadRequest("too many player parameters".into()));
+        }
+    }
+    Ok(out)
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(512)
+        .collect()
+}
+
+fn client_ip(req: &Request<Body>) -> String {
+    if let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        if let Some(first) = xff.split(',').next().map(str::trim).filter(|s| !s.is_empty()) {
+            return first.chars().take(64).collect();
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+fn playlist_response(text: String, cache_control: &str) -> Response {
+    let mut resp = text.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(HLS_CONTENT_TYPE));
+    if let Ok(v) = HeaderValue::from_str(cache_control) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_config;
+
+    fn channel() -> Channel {
+        parse_config(
+            "t.toml",
+            "t",
+            "origin = \"http://o.example/live/\"\nads_url = \"http://ads.example/v\"",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn origin_url_stays_under_the_origin() {
+        let c = channel();
+        assert_eq!(
+            origin_url(&c, "ch1/master.m3u8", None).unwrap().as_str(),
+            "http://o.example/live/ch1/master.m3u8"
+        );
+        assert_eq!(
+            origin_url(&c, "a.m3u8", Some("t=1")).unwrap().as_str(),
+            "http://o.example/live/a.m3u8?t=1"
+        );
+        for bad in ["", "../x.m3u8", "a/../../x", "//evil.example/x", "/abs", "a\\b", "x/./y"] {
+            assert!(origin_url(&c, bad, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn player_params_are_validated() {
+        let p = player_params(Some("pod=two&x.y=1%202")).unwrap();
+        assert_eq!(p.get("pod").map(String::as_str), Some("two"));
+        assert_eq!(p.get("x.y").map(String::as_str), Some("1 2"));
+        assert!(player_params(Some("bad%20name=1")).is_err());
+        assert!(player_params(Some(&format!("a={}", "x".repeat(2000)))).is_err());
+    }
+}

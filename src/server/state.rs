@@ -1,0 +1,59 @@
+//! Shared state. Cheap to clone: every field is an `Arc` or a handle to shared
+//! internals, so each request gets its own copy of the handles.
+
+use std::sync::{Arc, RwLock};
+
+use moka::future::Cache;
+
+use crate::config::{Channel, Channels};
+use crate::events::Metrics;
+use crate::origin::client::http_client;
+use crate::origin::OriginCache;
+use crate::session::{Decision, MemoryStore, SessionId, SessionStore};
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// Playback configurations by name (swapped whole on reload).
+    pub channels: Arc<RwLock<Channels>>,
+    /// The HTTP client (origin, ADS, ad playlists).
+    pub http: reqwest::Client,
+    /// Shared manifest cache.
+    pub origin: OriginCache,
+    /// Session store.
+    pub sessions: Arc<dyn SessionStore>,
+    /// In-flight ad decisions, so concurrent variants of one session make one ADS call.
+    pub decisions_inflight: Cache<(SessionId, String), Arc<Decision>>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// State over `channels` with the in-memory session store.
+    pub fn new(channels: Channels) -> Self {
+        Self::with_store(channels, Arc::new(MemoryStore::default()))
+    }
+
+    /// State over `channels` with the given session store.
+    pub fn with_store(channels: Channels, sessions: Arc<dyn SessionStore>) -> Self {
+        let http = http_client();
+        let metrics = Arc::new(Metrics::default());
+        Self {
+            channels: Arc::new(RwLock::new(channels)),
+            origin: OriginCache::new(http.clone(), metrics.clone()),
+            http,
+            sessions,
+            decisions_inflight: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
+            metrics,
+        }
+    }
+
+    /// A channel by name.
+    pub fn channel(&self, name: &str) -> Option<Arc<Channel>> {
+        let channels = self.channels.read().unwrap_or_else(|e| e.into_inner());
+        channels.get(name).cloned()
+    }
+}

@@ -1,0 +1,226 @@
+//! What a session remembers, and where.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use moka::future::Cache;
+use serde::{Deserialize, Serialize};
+
+use super::SessionId;
+use crate::stitch::BreakRecord;
+
+/// A boxed future, for the object-safe store trait.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How long an idle session lives.
+pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+/// Completed break records kept per session (older ones no longer matter once the
+/// window has moved past them).
+const KEEP_DONE_RECORDS: usize = 16;
+
+/// A viewer's session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Its id.
+    pub id: SessionId,
+    /// `[session.uuid]`.
+    pub uuid: String,
+    /// The playback configuration it belongs to.
+    pub channel: String,
+    /// Query parameters of the session-creating request: `[player_params.*]`.
+    pub player_params: BTreeMap<String, String>,
+    /// `[session.user_agent]`.
+    pub user_agent: String,
+    /// `[session.client_ip]`.
+    pub client_ip: String,
+    /// `[session.referer]`.
+    pub referer: String,
+    /// The origin multivariant playlist the session started from, if any.
+    pub master_url: Option<String>,
+}
+
+/// One ad chosen for a break.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecidedAd {
+    /// VAST Ad@id.
+    pub ad_id: Option<String>,
+    /// Creative@id.
+    pub creative_id: Option<String>,
+    /// VAST duration, seconds.
+    pub duration: f64,
+    /// The creative's HLS playlist (multivariant or media).
+    pub media_url: String,
+}
+
+/// The ads for one (session, break), decided once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The ads, in play order, fitted to the avail.
+    pub ads: Vec<DecidedAd>,
+    /// Avail duration the decision was made for, seconds.
+    pub avail_duration: f64,
+    /// Why there are no ads, when the ADS failed.
+    pub failure: Option<String>,
+}
+
+/// The session store.
+pub trait SessionStore: Send + Sync {
+    /// Store a new session.
+    fn create(&self, session: Session) -> BoxFuture<'_, ()>;
+    /// A session by id.
+    fn get(&self, id: &SessionId) -> BoxFuture<'_, Option<Arc<Session>>>;
+    /// The decision for a break, if made.
+    fn decision(&self, id: &SessionId, break_id: &str) -> BoxFuture<'_, Option<Arc<Decision>>>;
+    /// Store a decision unless one exists; returns the one that stands.
+    fn put_decision_if_absent(
+        &self,
+        id: &SessionId,
+        break_id: &str,
+        decision: Decision,
+    ) -> BoxFuture<'_, Arc<Decision>>;
+    /// The session's break records.
+    fn records(&self, id: &SessionId) -> BoxFuture<'_, Vec<BreakRecord>>;
+    /// Merge updated records: the first numbering written for a break stands, the
+    /// anchor only moves forward, completion is set once.
+    fn merge_records(&self, id: &SessionId, updates: Vec<BreakRecord>) -> BoxFuture<'_, ()>;
+}
+
+#[derive(Default)]
+struct State {
+    decisions: HashMap<String, Arc<Decision>>,
+    records: Vec<BreakRecord>,
+}
+
+struct Entry {
+    session: Arc<Session>,
+    state: Mutex<State>,
+}
+
+/// In-memory store: moka with idle expiry. Cheap to clone.
+#[derive(Clone)]
+pub struct MemoryStore {
+    sessions: Cache<SessionId, Arc<Entry>>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(SESSION_IDLE, 1_000_000)
+    }
+}
+
+impl MemoryStore {
+    /// A store whose sessions expire after `idle` without use.
+    pub fn new(idle: Duration, capacity: u64) -> Self {
+        Self {
+            sessions: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_idle(idle)
+                .build(),
+        }
+    }
+}
+
+/// Merge `updates` into `records` (see [`SessionStore::merge_records`]).
+pub fn merge_records(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) {
+    for u in updates {
+        match records.iter_mut().find(|r| r.break_id == u.break_id) {
+            None => records.push(u),
+            Some(r) => {
+                if u.anchor_msn > r.anchor_msn {
+                    r.anchor_msn = u.anchor_msn;
+                    r.anchor_offset = u.anchor_offset;
+                }
+                if r.done.is_none() {
+                    r.done = u.done;
+                }
+            }
+        }
+    }
+    let done = records.iter().filter(|r| r.done.is_some()).count();
+    if done > KEEP_DONE_RECORDS {
+        records.sort_by_key(|r| r.origin_start_msn);
+        let mut drop = done - KEEP_DONE_RECORDS;
+        records.retain(|r| {
+            if drop > 0 && r.done.is_some() {
+                drop -= 1;
+                false
+            } else {
+                true
+            }
+        });
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn create(&self, session: Session) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let entry = Arc::new(Entry {
+                session: Arc::new(session),
+                state: Mutex::new(State::default()),
+            });
+            self.sessions.insert(entry.session.id.clone(), entry).await;
+        })
+    }
+
+    fn get(&self, id: &SessionId) -> BoxFuture<'_, Option<Arc<Session>>> {
+        let id = id.clone();
+        Box::pin(async move { self.sessions.get(&id).await.map(|e| e.session.clone()) })
+    }
+
+    fn decision(&self, id: &SessionId, break_id: &str) -> BoxFuture<'_, Option<Arc<Decision>>> {
+        let (id, break_id) = (id.clone(), break_id.to_string());
+        Box::pin(async move {
+            let entry = self.sessions.get(&id).await?;
+            let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.decisions.get(&break_id).cloned()
+        })
+    }
+
+    fn put_decision_if_absent(
+        &self,
+        id: &SessionId,
+        break_id: &str,
+        decision: Decision,
+    ) -> BoxFuture<'_, Arc<Decision>> {
+        let (id, break_id) = (id.clone(), break_id.to_string());
+        Box::pin(async move {
+            let Some(entry) = self.sessions.get(&id).await else {
+                return Arc::new(decision);
+            };
+            let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            state
+                .decisions
+                .entry(break_id)
+                .or_insert_with(|| Arc::new(decision))
+                .clone()
+        })
+    }
+
+    fn records(&self, id: &SessionId) -> BoxFuture<'_, Vec<BreakRecord>> {
+        let id = id.clone();
+        Box::pin(async move {
+            match self.sessions.get(&id).await {
+                Some(entry) => entry
+                    .state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .records
+                    .clone(),
+                None => Vec::new(),
+            }
+        })
+    }
+
+    fn merge_records(&self, id: &SessionId, updates: Vec<BreakRecord>) -> BoxFuture<'_, ()> {
+        let id = id.clone();
+        Box::pin(async move {
+            if let Some(entry) = self.sessions.get(&id).await {
+                let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+                merge_records(&mut state.records, updates);
+            }
+        })
+    }
+}
