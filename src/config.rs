@@ -134,7 +134,10 @@ fn http_url(file: &str, key: &str, value: &str) -> Result<Url, ConfigError> {
     };
     let url = Url::parse(value).map_err(|e| err(format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(err(format!("scheme must be http or https, not {}", url.scheme())));
+        return Err(err(format!(
+            "scheme must be http or https, not {}",
+            url.scheme()
+        )));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(err("no host".to_string()));
@@ -207,7 +210,10 @@ impl PlaybackConfig {
             return Err(err("origin_max_bytes", "must be between 1 KiB and 64 MiB"));
         }
         for (key, v) in [
-            ("default_avail_duration_secs", self.default_avail_duration_secs),
+            (
+                "default_avail_duration_secs",
+                self.default_avail_duration_secs,
+            ),
             ("vod_avail_duration_secs", self.vod_avail_duration_secs),
         ] {
             if !(v.is_finite() && v > 0.0 && v <= 3600.0) {
@@ -303,7 +309,12 @@ slate = "http://origin.example/slate/master.m3u8"
 
     #[test]
     fn errors_name_file_key_and_reason() {
-        let e = parse_config("x.toml", "x", "origin = \"ftp://o/\"\nads_url = \"http://a/\"").unwrap_err();
+        let e = parse_config(
+            "x.toml",
+            "x",
+            "origin = \"ftp://o/\"\nads_url = \"http://a/\"",
+        )
+        .unwrap_err();
         assert_eq!((e.file.as_str(), e.key.as_str()), ("x.toml", "origin"));
         assert!(e.reason.contains("scheme"), "{e}");
 

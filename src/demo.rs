@@ -83,7 +83,10 @@ impl Demo {
         {
             let path = entry?.path();
             if path.extension().is_some_and(|e| e == "xml") {
-                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                let name = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default();
                 vast.insert(name.to_string(), std::fs::read_to_string(&path)?);
             }
         }
@@ -95,14 +98,20 @@ impl Demo {
             .segments
             .iter()
             .map(|s| {
-                let extinf = s.lines.iter().find(|l| l.starts_with("#EXTINF")).cloned().unwrap_or_default();
+                let extinf = s
+                    .lines
+                    .iter()
+                    .find(|l| l.starts_with("#EXTINF"))
+                    .cloned()
+                    .unwrap_or_default();
                 (s.uri.clone(), s.duration, extinf)
             })
             .collect();
         anyhow::ensure!(!content.is_empty(), "demo content has no segments");
         let loop_duration = content.iter().map(|c| c.1).sum();
         let segment = content[0].1.max(0.5);
-        let period = ((options.break_every as f64 / segment).round() as u64).max(BREAK_SEGMENTS + BREAK_OFFSET + 2);
+        let period = ((options.break_every as f64 / segment).round() as u64)
+            .max(BREAK_SEGMENTS + BREAK_OFFSET + 2);
         Ok(Self {
             files,
             vast,
@@ -137,8 +146,14 @@ impl Demo {
     /// `(name, url)` of each demo stream.
     pub fn streams(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("hls-live", format!("{}/v1/master/demo-live/live/master.m3u8", self.base)),
-            ("hls-vod", format!("{}/v1/master/demo-vod/vod/master.m3u8", self.base)),
+            (
+                "hls-live",
+                format!("{}/v1/master/demo-live/live/master.m3u8", self.base),
+            ),
+            (
+                "hls-vod",
+                format!("{}/v1/master/demo-vod/vod/master.m3u8", self.base),
+            ),
         ]
     }
 
@@ -230,7 +245,10 @@ fn load_files(root: &Path, dir: &Path, out: &mut HashMap<String, Bytes>) -> anyh
         if path.is_dir() {
             load_files(root, &path, out)?;
         } else {
-            let rel = path.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)?
+                .to_string_lossy()
+                .replace('\\', "/");
             out.insert(rel, Bytes::from(std::fs::read(&path)?));
         }
     }
@@ -250,7 +268,10 @@ fn file_response(demo: &Demo, key: &str) -> Response {
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     resp
 }
 
@@ -259,7 +280,10 @@ fn text_response(body: String, ctype: &'static str, cache: &'static str) -> Resp
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     resp
 }
 
@@ -277,7 +301,10 @@ async fn origin_file(
     if !matches!(kind.as_str(), "live" | "vod") || variant.contains("..") || file.contains("..") {
         return (StatusCode::NOT_FOUND, "no such stream\n").into_response();
     }
-    if !demo.files.contains_key(&format!("content/{variant}/index.m3u8")) {
+    if !demo
+        .files
+        .contains_key(&format!("content/{variant}/index.m3u8"))
+    {
         return (StatusCode::NOT_FOUND, "no such variant\n").into_response();
     }
     if file == "index.m3u8" {
@@ -286,7 +313,11 @@ async fn origin_file(
         } else {
             demo.vod_playlist()
         };
-        let cache = if kind == "live" { "max-age=1" } else { "max-age=300" };
+        let cache = if kind == "live" {
+            "max-age=1"
+        } else {
+            "max-age=300"
+        };
         return text_response(body, "application/vnd.apple.mpegurl", cache);
     }
     file_response(&demo, &format!("content/{variant}/{file}"))
@@ -299,8 +330,15 @@ async fn media_file(State(demo): State<Arc<Demo>>, UrlPath(path): UrlPath<String
     file_response(&demo, &path)
 }
 
-async fn vast(State(demo): State<Arc<Demo>>, Query(q): Query<BTreeMap<String, String>>) -> Response {
-    let pod = q.get("pod").map(String::as_str).filter(|p| !p.is_empty()).unwrap_or("default");
+async fn vast(
+    State(demo): State<Arc<Demo>>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let pod = q
+        .get("pod")
+        .map(String::as_str)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("default");
     if pod == "timeout" {
         // Slower than any sane ADS timeout: the proxy must give up and fill the break.
         tokio::time::sleep(Duration::from_secs(10)).await;

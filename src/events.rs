@@ -36,9 +36,7 @@ impl Metrics {
     pub fn incr(&self, name: &'static str, reason: &str) {
         let counter = {
             let mut map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry((name, reason.to_string()))
-                .or_default()
-                .clone()
+            map.entry((name, reason.to_string())).or_default().clone()
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }

@@ -12,7 +12,11 @@ use splicepoint::demo::{Demo, DemoOptions};
 use splicepoint::server::{router, AppState};
 
 #[derive(Parser)]
-#[command(name = "splicepoint", version, about = "Server-side ad insertion manifest proxy")]
+#[command(
+    name = "splicepoint",
+    version,
+    about = "Server-side ad insertion manifest proxy"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,28 +54,48 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { listen, config_dir } => {
             let channels = splicepoint::config::load_dir(&config_dir)?;
             tracing::info!(count = channels.len(), dir = %config_dir.display(), "Configurations loaded.");
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("bind {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("bind {listen}"))?;
             (listener, router(AppState::new(Arc::new(channels))))
         }
-        Command::Demo { listen, break_every } => {
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("bind {listen}"))?;
+        Command::Demo {
+            listen,
+            break_every,
+        } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("bind {listen}"))?;
             let base = format!("http://{}", listener.local_addr()?);
-            let options = DemoOptions { break_every, ..DemoOptions::default() };
+            let options = DemoOptions {
+                break_every,
+                ..DemoOptions::default()
+            };
             let demo = Arc::new(Demo::load(&options, &base)?);
-            let channels = demo.channels()?.into_iter().map(|c| (c.name.clone(), Arc::new(c))).collect();
+            let channels = demo
+                .channels()?
+                .into_iter()
+                .map(|c| (c.name.clone(), Arc::new(c)))
+                .collect();
             let mut out = std::io::stdout().lock();
             for (name, url) in demo.streams() {
                 writeln!(out, "{name} {url}")?;
             }
             out.flush()?;
-            (listener, router(AppState::new(Arc::new(channels))).merge(demo.router()))
+            (
+                listener,
+                router(AppState::new(Arc::new(channels))).merge(demo.router()),
+            )
         }
     };
     tracing::info!(addr = %listener.local_addr()?, "Listening.");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

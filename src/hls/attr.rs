@@ -11,7 +11,9 @@ pub fn attributes(list: &str) -> impl Iterator<Item = (&str, &str)> {
 
 /// The value of attribute `name` in `list`, quotes removed.
 pub fn attribute<'a>(list: &'a str, name: &str) -> Option<&'a str> {
-    attributes(list).find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    attributes(list)
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
 }
 
 struct AttrIter<'a> {
@@ -106,7 +108,10 @@ mod tests {
     #[test]
     fn tolerates_garbage() {
         assert_eq!(attributes("junk,A=1").collect::<Vec<_>>(), vec![("A", "1")]);
-        assert_eq!(attributes("A=\"open").collect::<Vec<_>>(), vec![("A", "open")]);
+        assert_eq!(
+            attributes("A=\"open").collect::<Vec<_>>(),
+            vec![("A", "open")]
+        );
         assert_eq!(attributes("").count(), 0);
         assert_eq!(attributes("noequals").count(), 0);
     }

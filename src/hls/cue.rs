@@ -130,9 +130,9 @@ struct Open {
 impl Open {
     fn close(self, end: usize) -> AdBreak {
         // A bare CUE-OUT closed by its CUE-IN: the avail is what lay between them.
-        let duration = self
-            .duration
-            .or((self.start != BreakStart::BeforeWindow && self.segments > 0).then_some(self.content));
+        let duration = self.duration.or((self.start != BreakStart::BeforeWindow
+            && self.segments > 0)
+            .then_some(self.content));
         AdBreak {
             id: self.id,
             start: self.start,
@@ -225,11 +225,8 @@ pub fn find_breaks(pl: &MediaPlaylist) -> Vec<AdBreak> {
                     duration,
                     dialect,
                 } => match &mut open {
-                    Some(o) => {
-                        if o.duration.is_none() {
-                            o.duration = duration;
-                        }
-                    }
+                    Some(o) if o.duration.is_none() => o.duration = duration,
+                    Some(_) => {}
                     None if i == 0 && found.is_empty() && n > 0 => {
                         open = Some(Open {
                             start: BreakStart::BeforeWindow,

@@ -180,7 +180,9 @@ pub fn is_tag(line: &str) -> bool {
 /// Parse a playlist of either kind.
 pub fn parse_playlist(text: &str) -> Result<Playlist, ParseError> {
     let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
-    let first = lines.next().map(|l| l.trim_start_matches('\u{feff}').trim());
+    let first = lines
+        .next()
+        .map(|l| l.trim_start_matches('\u{feff}').trim());
     if first != Some(EXTM3U) {
         return Err(ParseError::NotPlaylist);
     }
@@ -256,8 +258,7 @@ pub fn parse_media(text: &str) -> Result<MediaPlaylist, ParseError> {
     for (n, raw) in all {
         let line_no = n + 1;
         let line = raw.trim();
-        if line.starts_with(TARGET_DURATION) {
-            let v = &line[TARGET_DURATION.len()..];
+        if let Some(v) = line.strip_prefix(TARGET_DURATION) {
             target_duration = Some(v.trim().parse::<f64>().map_err(|_| ParseError::BadLine {
                 line: line_no,
                 reason: "EXT-X-TARGETDURATION is not a number",
@@ -296,18 +297,27 @@ pub fn parse_media(text: &str) -> Result<MediaPlaylist, ParseError> {
             let idx = pending.len();
             if let Some(v) = line.strip_prefix(EXTINF) {
                 let d = v.split(',').next().unwrap_or("").trim();
-                duration = Some(d.parse::<f64>().ok().filter(|d| d.is_finite() && *d >= 0.0).ok_or(
-                    ParseError::BadLine {
-                        line: line_no,
-                        reason: "EXTINF duration is not a number",
-                    },
-                )?);
+                duration = Some(
+                    d.parse::<f64>()
+                        .ok()
+                        .filter(|d| d.is_finite() && *d >= 0.0)
+                        .ok_or(ParseError::BadLine {
+                            line: line_no,
+                            reason: "EXTINF duration is not a number",
+                        })?,
+                );
             } else if line == DISCONTINUITY {
                 discontinuity = true;
             } else if line.starts_with(KEY) {
-                key = Some(LineRef { segment: segments.len(), line: idx });
+                key = Some(LineRef {
+                    segment: segments.len(),
+                    line: idx,
+                });
             } else if line.starts_with(MAP) {
-                map = Some(LineRef { segment: segments.len(), line: idx });
+                map = Some(LineRef {
+                    segment: segments.len(),
+                    line: idx,
+                });
             } else if line.starts_with(PROGRAM_DATE_TIME) {
                 has_pdt = true;
             }
@@ -404,7 +414,10 @@ mod tests {
         assert_eq!(pl.segments[1].cc, 5);
         assert!(pl.segments[1].discontinuity);
         assert_eq!(pl.segments[1].duration, 5.005);
-        assert_eq!(pl.sticky_line(pl.segments[1].key), Some("#EXT-X-KEY:METHOD=AES-128,URI=\"k1\""));
+        assert_eq!(
+            pl.sticky_line(pl.segments[1].key),
+            Some("#EXT-X-KEY:METHOD=AES-128,URI=\"k1\"")
+        );
         assert_eq!(pl.trailer.len(), 1);
         assert!(!pl.ended);
         assert_eq!(write_media(&pl), LIVE);

@@ -8,8 +8,7 @@ use url::Url;
 
 use super::attr;
 use super::model::{
-    self, MediaPlaylist, MultivariantPlaylist, Variant, EXTINF, I_FRAME_STREAM_INF,
-    KEY, MAP, MEDIA,
+    self, MediaPlaylist, MultivariantPlaylist, Variant, EXTINF, I_FRAME_STREAM_INF, KEY, MAP, MEDIA,
 };
 use crate::stitch::{AdRendition, AdSegment};
 
@@ -24,7 +23,12 @@ const MEDIA_URI_TAGS: &[&str] = &[
 
 /// Resolve `reference` against `base` and apply `prefix` (replacing `origin_base`)
 /// when the result lies under `origin_base`.
-pub fn resolve_uri(base: &Url, reference: &str, origin_base: Option<&str>, prefix: Option<&str>) -> String {
+pub fn resolve_uri(
+    base: &Url,
+    reference: &str,
+    origin_base: Option<&str>,
+    prefix: Option<&str>,
+) -> String {
     let Ok(abs) = base.join(reference) else {
         return reference.to_string();
     };
@@ -45,7 +49,12 @@ pub fn resolve_uri(base: &Url, reference: &str, origin_base: Option<&str>, prefi
 /// attributes of `EXT-X-KEY`, `EXT-X-MAP`, parts and hints. Content under the
 /// origin base gets the content CDN prefix when one is configured. Done once per
 /// origin fetch, never per request.
-pub fn absolutize_media(pl: &mut MediaPlaylist, url: &Url, origin_base: &str, prefix: Option<&str>) {
+pub fn absolutize_media(
+    pl: &mut MediaPlaylist,
+    url: &Url,
+    origin_base: &str,
+    prefix: Option<&str>,
+) {
     let fix_line = |line: &mut String| {
         if MEDIA_URI_TAGS.iter().any(|t| line.starts_with(t)) {
             if let Some(new) = attr::replace_uri_attribute(line, |u| {
@@ -85,7 +94,7 @@ pub fn rewrite_multivariant(
         if uri_lines.contains(&i) {
             model::push_line(&mut out, &to_session(line.trim()));
         } else if line.starts_with(MEDIA) || line.starts_with(I_FRAME_STREAM_INF) {
-            let new = attr::replace_uri_attribute(line, &to_session);
+            let new = attr::replace_uri_attribute(line, to_session);
             model::push_line(&mut out, new.as_deref().unwrap_or(line));
         } else if line.starts_with("#EXT-X-SESSION-KEY:") {
             let new = attr::replace_uri_attribute(line, |u| resolve_uri(url, u, None, None));
@@ -132,7 +141,7 @@ pub fn ad_rendition(pl: &MediaPlaylist, url: &Url, prefix: Option<&str>) -> AdRe
                 .lines
                 .iter()
                 .filter(|l| l.starts_with(MAP) || l.starts_with(KEY))
-                .map(|l| attr::replace_uri_attribute(l, &place).unwrap_or_else(|| l.clone()))
+                .map(|l| attr::replace_uri_attribute(l, place).unwrap_or_else(|| l.clone()))
                 .collect(),
         })
         .collect::<Vec<_>>();
@@ -189,7 +198,12 @@ mod tests {
         let text = "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"en\",URI=\"audio/en.m3u8\"\n#EXT-X-STREAM-INF:BANDWIDTH=1000,AUDIO=\"a\"\nv0/index.m3u8?tok=1\n#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=100,URI=\"iframes.m3u8\"\n#EXT-X-STREAM-INF:BANDWIDTH=2000\nhttps://elsewhere.example/v1.m3u8\n";
         let pl = parse_multivariant(text).unwrap();
         let url = Url::parse("http://origin.example/live/ch1/master.m3u8").unwrap();
-        let out = rewrite_multivariant(&pl, &url, "http://origin.example/live/", "/v1/manifest/c/S/");
+        let out = rewrite_multivariant(
+            &pl,
+            &url,
+            "http://origin.example/live/",
+            "/v1/manifest/c/S/",
+        );
         assert_eq!(
             out,
             "#EXTM3U\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"en\",URI=\"/v1/manifest/c/S/ch1/audio/en.m3u8\"\n#EXT-X-STREAM-INF:BANDWIDTH=1000,AUDIO=\"a\"\n/v1/manifest/c/S/ch1/v0/index.m3u8?tok=1\n#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=100,URI=\"/v1/manifest/c/S/ch1/iframes.m3u8\"\n#EXT-X-STREAM-INF:BANDWIDTH=2000\nhttps://elsewhere.example/v1.m3u8\n"
@@ -201,7 +215,12 @@ mod tests {
         let text = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=AES-128,URI=\"../keys/k1\"\n#EXTINF:6.0,\nseg1.ts\n#EXTINF:6.0,\nhttp://other.example/seg2.ts\n";
         let mut pl = parse_media(text).unwrap();
         let url = Url::parse("http://origin.example/live/ch1/index.m3u8").unwrap();
-        absolutize_media(&mut pl, &url, "http://origin.example/live/", Some("https://cdn.example/live"));
+        absolutize_media(
+            &mut pl,
+            &url,
+            "http://origin.example/live/",
+            Some("https://cdn.example/live"),
+        );
         assert_eq!(pl.segments[0].uri, "https://cdn.example/live/ch1/seg1.ts");
         assert_eq!(pl.segments[1].uri, "http://other.example/seg2.ts");
         assert_eq!(
@@ -228,7 +247,18 @@ mod tests {
     fn selects_matching_variant() {
         let text = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=300000,RESOLUTION=320x180\na.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=1200000,RESOLUTION=1280x720\nb.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nc.m3u8\n";
         let m = parse_multivariant(text).unwrap();
-        let pick = |bw, res| select_variant(&m.variants, &VariantTarget { bandwidth: bw, resolution: res }).unwrap().uri.clone();
+        let pick = |bw, res| {
+            select_variant(
+                &m.variants,
+                &VariantTarget {
+                    bandwidth: bw,
+                    resolution: res,
+                },
+            )
+            .unwrap()
+            .uri
+            .clone()
+        };
         assert_eq!(pick(Some(700_000), Some((640, 360))), "c.m3u8");
         assert_eq!(pick(Some(1_000_000), Some((1920, 1080))), "b.m3u8");
         assert_eq!(pick(Some(250_000), None), "a.m3u8");

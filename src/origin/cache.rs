@@ -111,7 +111,12 @@ impl OriginCache {
     }
 
     /// The prepared manifest at `url` for `channel`.
-    pub async fn get(&self, channel: &Channel, url: &Url, purpose: Purpose) -> Result<Arc<Fetched>, Error> {
+    pub async fn get(
+        &self,
+        channel: &Channel,
+        url: &Url,
+        purpose: Purpose,
+    ) -> Result<Arc<Fetched>, Error> {
         let key = format!("{}\n{:?}\n{}", channel.name, purpose, url);
         let load = self.load(channel, url, purpose);
         match self.fresh.try_get_with(key.clone(), load).await {
@@ -133,7 +138,12 @@ impl OriginCache {
         }
     }
 
-    async fn load(&self, channel: &Channel, url: &Url, purpose: Purpose) -> Result<Arc<Fetched>, Error> {
+    async fn load(
+        &self,
+        channel: &Channel,
+        url: &Url,
+        purpose: Purpose,
+    ) -> Result<Arc<Fetched>, Error> {
         self.metrics.incr(events::ORIGIN_FETCHES, "");
         let (timeout, max) = match purpose {
             Purpose::Content => (channel.origin_timeout(), channel.raw.origin_max_bytes),
@@ -187,7 +197,13 @@ impl OriginCache {
                     Duration::from_millis((pl.target_duration.max(1) * 1000 / 4).clamp(250, 5_000))
                 };
                 let breaks = cue::find_breaks(&pl);
-                (Manifest::Media(ParsedMedia { playlist: pl, breaks }), ttl)
+                (
+                    Manifest::Media(ParsedMedia {
+                        playlist: pl,
+                        breaks,
+                    }),
+                    ttl,
+                )
             }
         };
         Ok(Arc::new(Fetched {

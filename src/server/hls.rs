@@ -65,7 +65,10 @@ pub async fn master(
         }
         Manifest::Media(_) | Manifest::Ad(_) => {
             // A media playlist asked for directly: the session lives at its own URL.
-            let rest = url.as_str().strip_prefix(channel.origin.as_str()).unwrap_or(&path);
+            let rest = url
+                .as_str()
+                .strip_prefix(channel.origin.as_str())
+                .unwrap_or(&path);
             let mut resp = StatusCode::FOUND.into_response();
             let location = HeaderValue::from_str(&format!("{session_base}{rest}"))
                 .map_err(|e| Error::Internal(e.to_string()))?;
@@ -149,11 +152,14 @@ async fn personalize(
             continue; // Insertion points only make sense in VOD.
         }
         let record = records.iter().find(|r| &r.break_id == id);
-        let planned = record.map(|r| r.planned).or(b.duration).unwrap_or(if b.insert {
-            channel.raw.vod_avail_duration_secs
-        } else {
-            channel.raw.default_avail_duration_secs
-        });
+        let planned = record
+            .map(|r| r.planned)
+            .or(b.duration)
+            .unwrap_or(if b.insert {
+                channel.raw.vod_avail_duration_secs
+            } else {
+                channel.raw.default_avail_duration_secs
+            });
         let index = if live {
             records
                 .iter()
@@ -170,6 +176,7 @@ async fn personalize(
         };
         let decision = decision(st, channel, session, id, &avail).await;
         let fill = build_fill(st, channel, &decision, &target, planned).await;
+
         fills.insert(id.clone(), fill);
     }
     let out = splice_media(SpliceInput {
@@ -262,7 +269,13 @@ async fn ad_rendition(
         Manifest::Multivariant(m) => {
             let v = select_variant(&m.variants, target)?;
             let vu = fetched.url.join(&v.uri).ok()?;
-            match &st.origin.get(channel, &vu, Purpose::Ad).await.ok()?.manifest {
+            match &st
+                .origin
+                .get(channel, &vu, Purpose::Ad)
+                .await
+                .ok()?
+                .manifest
+            {
                 Manifest::Ad(r) => Some(r.clone()),
                 _ => None,
             }
@@ -272,8 +285,17 @@ async fn ad_rendition(
 }
 
 /// What the session's multivariant playlist says about this media playlist.
-async fn variant_target(st: &AppState, channel: &Channel, session: &Session, url: &Url) -> VariantTarget {
-    let Some(master) = session.master_url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+async fn variant_target(
+    st: &AppState,
+    channel: &Channel,
+    session: &Session,
+    url: &Url,
+) -> VariantTarget {
+    let Some(master) = session
+        .master_url
+        .as_deref()
+        .and_then(|u| Url::parse(u).ok())
+    else {
         return VariantTarget::default();
     };
     let Ok(fetched) = st.origin.get(channel, &master, Purpose::Content).await else {
@@ -304,10 +326,7 @@ pub fn origin_url(channel: &Channel, path: &str, query: Option<&str>) -> Result<
     if path.chars().any(|c| c.is_control()) {
         return Err(bad("control characters"));
     }
-    let mut url = channel
-        .origin
-        .join(path)
-        .map_err(|e| bad(&e.to_string()))?;
+    let mut url = channel.origin.join(path).map_err(|e| bad(&e.to_string()))?;
     if !url.as_str().starts_with(channel.origin.as_str()) {
         return Err(bad("leaves the origin"));
     }
@@ -325,10 +344,14 @@ pub fn player_params(query: Option<&str>) -> Result<BTreeMap<String, String>, Er
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
         {
-            return Err(Error::BadRequest(format!("bad player parameter name `{k}`")));
+            return Err(Error::BadRequest(format!(
+                "bad player parameter name `{k}`"
+            )));
         }
         if v.len() > MAX_PARAM_VALUE {
-            return Err(Error::BadRequest(format!("player parameter `{k}` is too long")));
+            return Err(Error::BadRequest(format!(
+                "player parameter `{k}` is too long"
+            )));
         }
         out.insert(k.into_owned(), v.into_owned());
         if out.len() > MAX_PLAYER_PARAMS {
@@ -349,8 +372,17 @@ fn header_str(headers: &HeaderMap, name: &str) -> String {
 }
 
 fn client_ip(req: &Request<Body>) -> String {
-    if let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        if let Some(first) = xff.split(',').next().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(xff) = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(first) = xff
+            .split(',')
+            .next()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             return first.chars().take(64).collect();
         }
     }
@@ -363,7 +395,10 @@ fn client_ip(req: &Request<Body>) -> String {
 fn playlist_response(text: String, cache_control: &str) -> Response {
     let mut resp = text.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(HLS_CONTENT_TYPE));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(HLS_CONTENT_TYPE),
+    );
     if let Ok(v) = HeaderValue::from_str(cache_control) {
         h.insert(header::CACHE_CONTROL, v);
     }
@@ -395,7 +430,15 @@ mod tests {
             origin_url(&c, "a.m3u8", Some("t=1")).unwrap().as_str(),
             "http://o.example/live/a.m3u8?t=1"
         );
-        for bad in ["", "../x.m3u8", "a/../../x", "//evil.example/x", "/abs", "a\\b", "x/./y"] {
+        for bad in [
+            "",
+            "../x.m3u8",
+            "a/../../x",
+            "//evil.example/x",
+            "/abs",
+            "a\\b",
+            "x/./y",
+        ] {
             assert!(origin_url(&c, bad, None).is_err(), "{bad}");
         }
     }

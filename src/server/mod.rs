@@ -25,7 +25,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/v1/master/{config}/{*path}", get(hls::master))
-        .route("/v1/manifest/{config}/{session}/{*path}", get(hls::manifest))
+        .route(
+            "/v1/manifest/{config}/{session}/{*path}",
+            get(hls::manifest),
+        )
         .fallback(fallback)
         .layer(middleware::from_fn(cors_and_errors))
         .with_state(state)
@@ -59,7 +62,10 @@ async fn cors_and_errors(req: Request<Body>, next: Next) -> Response {
         next.run(req).await
     };
     let h = resp.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("Location, Content-Length, Date"),
@@ -73,7 +79,10 @@ async fn cors_and_errors(req: Request<Body>, next: Next) -> Response {
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("*"),
         );
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("86400"),
+        );
     }
     if let Some(e) = resp.extensions().get::<std::sync::Arc<Error>>() {
         if e.status().is_server_error() {

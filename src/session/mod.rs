@@ -8,4 +8,4 @@ pub mod id;
 pub mod store;
 
 pub use id::SessionId;
-pub use store::{Decision, DecidedAd, MemoryStore, Session, SessionStore};
+pub use store::{DecidedAd, Decision, MemoryStore, Session, SessionStore};

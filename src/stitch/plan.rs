@@ -563,7 +563,13 @@ fn write_header(out: &mut String, pl: &MediaPlaylist, msn: u64, dseq: u64, targe
         if l.starts_with(MEDIA_SEQUENCE) {
             let _ = writeln!(out, "{MEDIA_SEQUENCE}{msn}");
             wrote_msn = true;
-            if !wrote_dseq && dseq > 0 && !pl.header.iter().any(|h| h.starts_with(DISCONTINUITY_SEQUENCE)) {
+            if !wrote_dseq
+                && dseq > 0
+                && !pl
+                    .header
+                    .iter()
+                    .any(|h| h.starts_with(DISCONTINUITY_SEQUENCE))
+            {
                 let _ = writeln!(out, "{DISCONTINUITY_SEQUENCE}{dseq}");
                 wrote_dseq = true;
             }

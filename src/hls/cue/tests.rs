@@ -15,7 +15,10 @@ fn reads_every_cue_out_form() {
     assert_eq!(out("#EXT-X-CUE-OUT:20.020"), Some(20.02));
     assert_eq!(out("#EXT-X-CUE-OUT:DURATION=30"), Some(30.0));
     assert_eq!(out("#EXT-X-CUE-OUT"), None);
-    assert_eq!(out("#EXT-X-CUE-OUT:DURATION=15,ID=7,CUE=\"/DAl\""), Some(15.0));
+    assert_eq!(
+        out("#EXT-X-CUE-OUT:DURATION=15,ID=7,CUE=\"/DAl\""),
+        Some(15.0)
+    );
     assert_eq!(parse_cue("#EXT-X-CUE-OUT:abc"), None);
     assert_eq!(parse_cue("#EXT-X-CUE-OUT:-5"), None);
     assert_eq!(parse_cue("#EXT-X-CUE-OUTX"), None);
@@ -90,7 +93,10 @@ fn finds_a_closed_break() {
 
 #[test]
 fn early_cue_in_ends_the_break() {
-    let text = LIVE.replace("#EXT-X-CUE-OUT-CONT:ElapsedTime=6,Duration=12\n", "#EXT-X-CUE-IN\n");
+    let text = LIVE.replace(
+        "#EXT-X-CUE-OUT-CONT:ElapsedTime=6,Duration=12\n",
+        "#EXT-X-CUE-IN\n",
+    );
     let b = breaks_of(&text);
     assert_eq!(b.len(), 1);
     assert_eq!(b[0].end, Some(2));
@@ -114,10 +120,9 @@ fn open_break_at_live_edge() {
 
 #[test]
 fn bare_cue_out_takes_its_duration_from_cue_in() {
-    let text = LIVE.replace("#EXT-X-CUE-OUT:12", "#EXT-X-CUE-OUT").replace(
-        "#EXT-X-CUE-OUT-CONT:ElapsedTime=6,Duration=12\n",
-        "",
-    );
+    let text = LIVE
+        .replace("#EXT-X-CUE-OUT:12", "#EXT-X-CUE-OUT")
+        .replace("#EXT-X-CUE-OUT-CONT:ElapsedTime=6,Duration=12\n", "");
     let b = breaks_of(&text);
     assert_eq!(b[0].duration, Some(12.0));
 }

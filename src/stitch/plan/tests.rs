@@ -56,7 +56,10 @@ impl Origin {
                     s.push_str("#EXT-X-CUE-IN\n");
                 }
             }
-            s.push_str(&format!("#EXTINF:{:.3},\nhttp://origin.example/seg{k}.ts\n", Self::dur(k)));
+            s.push_str(&format!(
+                "#EXTINF:{:.3},\nhttp://origin.example/seg{k}.ts\n",
+                Self::dur(k)
+            ));
         }
         s
     }
@@ -117,7 +120,10 @@ fn live_window_keeps_continuity_over_100_refreshes() {
         breaks: vec![(10, 5, 30.0), (30, 3, 24.0), (50, 4, 24.0)],
         discontinuities: vec![22, 41],
     };
-    let ads = [rendition("ad1", &[4.0, 4.0, 4.0]), rendition("ad2", &[3.0, 3.0])];
+    let ads = [
+        rendition("ad1", &[4.0, 4.0, 4.0]),
+        rendition("ad2", &[3.0, 3.0]),
+    ];
     let slate = Some(rendition("slate", &[2.0]));
     let mut records = Vec::new();
     let mut seen: BTreeMap<u64, (u64, String, bool)> = BTreeMap::new();
@@ -138,12 +144,20 @@ fn live_window_keeps_continuity_over_100_refreshes() {
         refreshes += 1;
         let segs = read_output(&out.text);
         let first = segs.first().unwrap().0;
-        assert!(first >= last_first_msn, "media sequence went backwards at tick {tick}\n{}", out.text);
+        assert!(
+            first >= last_first_msn,
+            "media sequence went backwards at tick {tick}\n{}",
+            out.text
+        );
         last_first_msn = first;
         for (msn, cc, uri, _, disc) in segs {
             if let Some((cc0, uri0, _)) = seen.get(&msn) {
                 assert_eq!(uri0, &uri, "msn {msn} renamed at tick {tick}\n{}", out.text);
-                assert_eq!(*cc0, cc, "msn {msn} changed cc at tick {tick}\n{}", out.text);
+                assert_eq!(
+                    *cc0, cc,
+                    "msn {msn} changed cc at tick {tick}\n{}",
+                    out.text
+                );
             }
             seen.insert(msn, (cc, uri, disc));
         }
@@ -173,13 +187,22 @@ fn live_window_keeps_continuity_over_100_refreshes() {
     let uris: Vec<&str> = timeline.iter().map(|(_, (_, u, _))| u.as_str()).collect();
     let b1 = uris.iter().position(|u| u.contains("ad1/0.ts")).unwrap();
     assert_eq!(uris[b1 - 1], "http://origin.example/seg9.ts");
-    assert_eq!(&uris[b1 + 3..b1 + 5], ["https://ads.example/ad2/0.ts", "https://ads.example/ad2/1.ts"]);
+    assert_eq!(
+        &uris[b1 + 3..b1 + 5],
+        [
+            "https://ads.example/ad2/0.ts",
+            "https://ads.example/ad2/1.ts"
+        ]
+    );
     assert!(uris[b1 + 5..b1 + 10].iter().all(|u| u.contains("slate")));
     assert_eq!(uris[b1 + 10], "http://origin.example/seg15.ts");
     // Break 2 (3 segments = 17.005 s of content, announced 24): the ads that end
     // within the content seen are kept (ad1, and ad2's first segment, already
     // published at 15 s), the rest is cut by the CUE-IN.
-    let b2 = uris.iter().rposition(|u| u.contains("origin.example/seg29.ts")).unwrap();
+    let b2 = uris
+        .iter()
+        .rposition(|u| u.contains("origin.example/seg29.ts"))
+        .unwrap();
     assert!(uris[b2 + 1].contains("ad1/0.ts"));
     assert!(uris[b2 + 4].contains("ad2/0.ts"));
     assert_eq!(uris[b2 + 5], "http://origin.example/seg33.ts");
@@ -253,4 +276,44 @@ fn no_fill_passes_content_through_verbatim() {
     });
     assert_eq!(out.text, text);
     assert!(out.records.is_empty());
+}
+
+#[test]
+fn window_past_the_break_start_keeps_showing_its_ads() {
+    let mk = |first: u64, last: u64| {
+        let mut s = format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n");
+        for k in first..=last {
+            match k % 20 {
+                5 => s.push_str("#EXT-X-CUE-OUT:16\n"),
+                6..=12 => s.push_str(&format!(
+                    "#EXT-X-CUE-OUT-CONT:ElapsedTime={},Duration=16\n",
+                    (k % 20 - 5) * 2
+                )),
+                13 => s.push_str("#EXT-X-CUE-IN\n"),
+                _ => {}
+            }
+            s.push_str(&format!("#EXTINF:2.000,\nhttp://o/seg{k}.ts\n"));
+        }
+        parse_media(&s).unwrap()
+    };
+    let ads = [rendition("ad10", &[2.0; 5])];
+    let slate = Some(rendition("slate", &[2.0]));
+    let mut records = Vec::new();
+    for (first, last) in [(20, 25), (28, 33)] {
+        let pl = mk(first, last);
+        let breaks = find_breaks(&pl);
+        let fills = fills_for(&pl, &breaks, &records, &ads, slate.clone());
+        let out = splice_media(SpliceInput {
+            playlist: &pl,
+            breaks: &breaks,
+            fills: &fills,
+            records: &records,
+        });
+        store(&mut records, out.records);
+        if first == 28 {
+            let u: Vec<String> = read_output(&out.text).into_iter().map(|s| s.2).collect();
+            assert_eq!(u[0], "https://ads.example/ad10/3.ts", "{}", out.text);
+            assert_eq!(u[2], "https://ads.example/slate/0.ts", "{}", out.text);
+        }
+    }
 }
