@@ -340,4 +340,22 @@ slate = "http://origin.example/slate/master.m3u8"
 
         assert!(parse_config("x.toml", "x", "this is not toml").is_err());
     }
+
+    #[test]
+    fn shipped_ad_templates_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("ad-templates");
+        let channels = load_dir(&dir).unwrap();
+        assert!(channels.contains_key("example"));
+    }
+
+    #[test]
+    fn a_bad_file_fails_the_load_and_is_named() {
+        let dir = std::env::temp_dir().join(format!("splicepoint-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("good.toml"), GOOD).unwrap();
+        std::fs::write(dir.join("bad.toml"), "origin = \"http://o/\"\nads_url = 5").unwrap();
+        let e = load_dir(&dir).unwrap_err();
+        assert!(e.file.ends_with("bad.toml"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

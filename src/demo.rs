@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,7 @@ pub struct Demo {
     period: u64,
     started: Instant,
     base: String,
+    ad_segments_served: AtomicU64,
 }
 
 impl Demo {
@@ -121,7 +123,14 @@ impl Demo {
             period,
             started: Instant::now() - HEAD_START,
             base: base.trim_end_matches('/').to_string(),
+            ad_segments_served: AtomicU64::new(0),
         })
+    }
+
+    /// How many ad segments (not slate) the demo has served: proof that players
+    /// actually fetched the ads.
+    pub fn ad_segments_served(&self) -> u64 {
+        self.ad_segments_served.load(Ordering::Relaxed)
     }
 
     /// The playback configurations of the demo streams: `demo-live` and `demo-vod`.
@@ -327,6 +336,9 @@ async fn media_file(State(demo): State<Arc<Demo>>, UrlPath(path): UrlPath<String
     if path.split('/').any(|s| s == "..") {
         return (StatusCode::NOT_FOUND, "no such demo file\n").into_response();
     }
+    if path.starts_with("ads/") && path.ends_with(".ts") {
+        demo.ad_segments_served.fetch_add(1, Ordering::Relaxed);
+    }
     file_response(&demo, &path)
 }
 
@@ -380,6 +392,17 @@ mod tests {
             }
         }
         assert!(seen > 0);
+    }
+
+    #[test]
+    fn demo_vast_files_are_valid_vast() {
+        let d = demo();
+        for (name, text) in &d.vast {
+            let vast = crate::vast::parse_vast(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if name != "empty" {
+                assert!(!vast.ads.is_empty(), "{name}");
+            }
+        }
     }
 
     #[test]
