@@ -349,10 +349,10 @@ pub fn parse_media(text: &str) -> Result<MediaPlaylist, ParseError> {
         discontinuity = false;
         has_pdt = false;
     }
-    let target_duration = target_duration.ok_or(ParseError::BadLine {
-        line: 0,
-        reason: "no EXT-X-TARGETDURATION",
-    })?;
+    // A playlist without EXT-X-TARGETDURATION breaks the spec but not us: we take
+    // the longest segment, as a player would have to.
+    let target_duration =
+        target_duration.unwrap_or_else(|| segments.iter().map(|s| s.duration).fold(0.0, f64::max));
     Ok(MediaPlaylist {
         header,
         segments,
@@ -447,5 +447,38 @@ mod tests {
         assert_eq!(m.variants[0].resolution, Some((320, 180)));
         assert_eq!(m.variants[0].bandwidth, 1000);
         assert_eq!(write_multivariant(&m), text);
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::hls::cue::find_breaks;
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics(text in "\\PC*") {
+            let _ = parse_playlist(&text);
+        }
+
+        #[test]
+        fn playlist_like_text_round_trips(lines in proptest::collection::vec(
+            prop_oneof![
+                Just("#EXTINF:6.006,".to_string()),
+                Just("#EXT-X-CUE-OUT:30".to_string()),
+                Just("#EXT-X-CUE-IN".to_string()),
+                Just("#EXT-X-CUE-OUT-CONT:ElapsedTime=6,Duration=30".to_string()),
+                Just("#EXT-X-DISCONTINUITY".to_string()),
+                Just("#EXT-X-FOO:bar".to_string()),
+                "[a-z]{1,8}\\.ts",
+            ], 0..40)) {
+            let text = format!("#EXTM3U\n#EXT-X-TARGETDURATION:6\n{}\n", lines.join("\n"));
+            if let Ok(Playlist::Media(pl)) = parse_playlist(&text) {
+                prop_assert_eq!(write_media(&pl), text);
+                let _ = find_breaks(&pl);
+            }
+        }
     }
 }
