@@ -576,3 +576,33 @@ async fn origin_is_fetched_once_per_refresh_for_all_sessions() {
     // One media playlist fetch for 20 concurrent sessions (no break in this window).
     assert_eq!(count(&after) - count(&before), 1, "{before}\n{after}");
 }
+
+#[tokio::test]
+async fn media_playlist_asked_directly_redirects_to_its_session() {
+    let e = env().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!("{}/v1/master/t/live/v1.m3u8?pod=two", e.proxy))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("/v1/manifest/t/") && location.ends_with("/live/v1.m3u8"),
+        "{location}"
+    );
+    // Refreshes of the redirected URL stay in the one session and get its ads.
+    let sid = location.split('/').nth(4).unwrap().to_string();
+    for tick in [19, 20, 24] {
+        let (status, text) = e.get(&format!("{location}?tick={tick}")).await;
+        assert_eq!(status, 200);
+        if tick == 24 {
+            assert!(uris(&text).iter().any(|u| u.contains("/ad10/")), "{text}");
+        }
+    }
+    assert_eq!(e.up.ads_calls.lock().unwrap().get(&sid), Some(&1));
+}
