@@ -21,6 +21,7 @@
 pub mod ads;
 pub mod breaks;
 pub mod config;
+pub mod dash;
 pub mod demo;
 pub mod error;
 pub mod events;

@@ -1,0 +1,273 @@
+//! MPD values we act on: xs:duration, period timing, SCTE-35 event streams → breaks.
+//!
+//! Pure.
+
+use std::collections::BTreeMap;
+
+use super::xml::{Document, Element};
+
+/// SCTE-35 as XML (`<SpliceInfoSection>` in the Event).
+pub const SCHEME_SCTE35_XML: &str = "urn:scte:scte35:2013:xml";
+/// SCTE-35 as XML with a base64 `<Binary>` (`<Signal><Binary>`).
+pub const SCHEME_SCTE35_XML_BIN: &str = "urn:scte:scte35:2014:xml+bin";
+/// SCTE-35 as base64 text in the Event.
+pub const SCHEME_SCTE35_BIN: &str = "urn:scte:scte35:2013:bin";
+
+/// Segmentation types that open a break by default (provider/distributor
+/// placement opportunity, break, advertisement, ...).
+pub const OPENING_SEGMENTATION_TYPES: &[u64] = &[0x22, 0x30, 0x32, 0x34, 0x36];
+
+/// Parse an xs:duration (`PT1H2M3.5S`, `P1DT2H`, `PT0S`) into seconds.
+pub fn parse_duration(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let rest = s.strip_prefix('P')?;
+    let (date, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, t),
+        None => (rest, ""),
+    };
+    let mut total = 0.0;
+    let mut num = String::new();
+    for c in date.chars() {
+        match c {
+            '0'..='9' | '.' => num.push(c),
+            'Y' => total += num.parse::<f64>().ok()? * 365.0 * 86_400.0,
+            'M' => total += num.parse::<f64>().ok()? * 30.0 * 86_400.0,
+            'D' => total += num.parse::<f64>().ok()? * 86_400.0,
+            _ => return None,
+        }
+        if c.is_ascii_alphabetic() {
+            num.clear();
+        }
+    }
+    for c in time.chars() {
+        match c {
+            '0'..='9' | '.' => num.push(c),
+            'H' => total += num.parse::<f64>().ok()? * 3600.0,
+            'M' => total += num.parse::<f64>().ok()? * 60.0,
+            'S' => total += num.parse::<f64>().ok()?,
+            _ => return None,
+        }
+        if c.is_ascii_alphabetic() {
+            num.clear();
+        }
+    }
+    (num.is_empty() && total.is_finite()).then_some(total)
+}
+
+/// Format seconds as an xs:duration (`PT12.345S`, millisecond precision).
+pub fn format_duration(secs: f64) -> String {
+    let ms = (secs.max(0.0) * 1000.0).round() as u64;
+    if ms % 1000 == 0 {
+        format!("PT{}S", ms / 1000)
+    } else {
+        let s = format!("PT{}.{:03}", ms / 1000, ms % 1000);
+        format!("{}S", s.trim_end_matches('0'))
+    }
+}
+
+/// Is the MPD live (`type="dynamic"`)?
+pub fn is_dynamic(doc: &Document) -> bool {
+    doc.root.attr("type").as_deref() == Some("dynamic")
+}
+
+/// Period start times (seconds), computed as DASH says: `@start`, else the previous
+/// period's start plus its duration, else 0 for the first period of a static MPD.
+pub fn period_starts(doc: &Document) -> Vec<(usize, f64, Option<f64>)> {
+    let mut out = Vec::new();
+    let mut next: Option<f64> = Some(0.0);
+    for (i, p) in doc.root.children_named("Period").enumerate() {
+        let start = p
+            .attr("start")
+            .and_then(|s| parse_duration(&s))
+            .or(next)
+            .unwrap_or(0.0);
+        let duration = p.attr("duration").and_then(|s| parse_duration(&s));
+        next = duration.map(|d| start + d);
+        out.push((i, start, duration));
+    }
+    out
+}
+
+/// An ad break found in an MPD's event streams.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashBreak {
+    /// Stable id: period id and event id (or time).
+    pub id: String,
+    /// Index of the Period (among Period elements).
+    pub period: usize,
+    /// Start, seconds from the period start.
+    pub at: f64,
+    /// Avail duration, seconds, where known (0: an insertion point).
+    pub duration: Option<f64>,
+    /// The event scheme.
+    pub scheme: String,
+    /// Values for `[scte.*]` ADS variables.
+    pub vars: BTreeMap<String, String>,
+}
+
+fn attr_u64(e: &Element, name: &str) -> Option<u64> {
+    e.attr(name).and_then(|v| v.trim().parse().ok())
+}
+
+fn truthy(v: Option<String>) -> bool {
+    matches!(v.as_deref().map(str::trim), Some("true") | Some("1"))
+}
+
+/// What an SCTE-35 XML `SpliceInfoSection` says: (opens a break, duration in
+/// seconds, vars). `None` when the section is not a break opener.
+fn read_splice_xml(section: &Element) -> Option<(Option<f64>, BTreeMap<String, String>)> {
+    let mut vars = BTreeMap::new();
+    for el in section.elements() {
+        match el.local_name() {
+            "SpliceInsert" => {
+                if let Some(id) = el.attr("spliceEventId") {
+                    vars.insert("scte.event_id".to_string(), id);
+                }
+                if truthy(el.attr("spliceEventCancelIndicator"))
+                    || !truthy(el.attr("outOfNetworkIndicator"))
+                {
+                    return None;
+                }
+                for (a, k) in [
+                    ("availNum", "scte.avail_num"),
+                    ("availsExpected", "scte.avails_expected"),
+                ] {
+                    if let Some(v) = el.attr(a) {
+                        vars.insert(k.to_string(), v);
+                    }
+                }
+                let duration = el
+                    .child("BreakDuration")
+                    .and_then(|b| attr_u64(b, "duration"))
+                    .map(|d| d as f64 / 90_000.0);
+                return Some((duration, vars));
+            }
+            "TimeSignal" => {
+                let seg = section.children_named("SegmentationDescriptor").find(|d| {
+                    attr_u64(d, "segmentationTypeId")
+                        .is_some_and(|t| OPENING_SEGMENTATION_TYPES.contains(&t))
+                })?;
+                for (a, k) in [
+                    ("segmentationEventId", "scte.segmentation_event_id"),
+                    ("segmentationTypeId", "scte.segmentation_type_id"),
+                    ("segmentNum", "scte.segment_num"),
+                    ("segmentsExpected", "scte.segments_expected"),
+                ] {
+                    if let Some(v) = seg.attr(a) {
+                        vars.insert(k.to_string(), v);
+                    }
+                }
+                let duration = attr_u64(seg, "segmentationDuration").map(|d| d as f64 / 90_000.0);
+                return Some((duration, vars));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Find the ad breaks of an MPD: SCTE-35 events in each Period's `EventStream`.
+/// Duration precedence: `Event@duration`, then the cue's break or segmentation
+/// duration. Binary cues (`2013:bin`, `2014:xml+bin`) are taken as breaks when the
+/// event carries a duration (full decoding: the SCTE-35 module).
+pub fn find_breaks(doc: &Document) -> Vec<DashBreak> {
+    let mut out = Vec::new();
+    for (pi, period) in doc.root.children_named("Period").enumerate() {
+        let pid = period.attr("id").unwrap_or_else(|| format!("p{pi}"));
+        for es in period.children_named("EventStream") {
+            let scheme = es.attr("schemeIdUri").unwrap_or_default();
+            if ![SCHEME_SCTE35_XML, SCHEME_SCTE35_XML_BIN, SCHEME_SCTE35_BIN]
+                .contains(&scheme.as_str())
+            {
+                continue;
+            }
+            let timescale = attr_u64(es, "timescale").filter(|t| *t > 0).unwrap_or(1) as f64;
+            let pto = attr_u64(es, "presentationTimeOffset").unwrap_or(0) as f64;
+            for (ei, ev) in es.children_named("Event").enumerate() {
+                let t = attr_u64(ev, "presentationTime").unwrap_or(0) as f64;
+                let at = ((t - pto) / timescale).max(0.0);
+                let event_duration = attr_u64(ev, "duration").map(|d| d as f64 / timescale);
+                let (cue_duration, vars) = if scheme == SCHEME_SCTE35_XML {
+                    let Some(section) = ev
+                        .elements()
+                        .find(|e| e.local_name() == "SpliceInfoSection")
+                    else {
+                        continue;
+                    };
+                    match read_splice_xml(section) {
+                        Some(r) => r,
+                        None => continue,
+                    }
+                } else {
+                    if event_duration.is_none() {
+                        continue;
+                    }
+                    (None, BTreeMap::new())
+                };
+                let id = ev.attr("id").unwrap_or_else(|| format!("e{ei}-{t}"));
+                out.push(DashBreak {
+                    id: format!("{pid}-{id}"),
+                    period: pi,
+                    at,
+                    duration: event_duration.or(cue_duration),
+                    scheme: scheme.clone(),
+                    vars,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.period, a.at)
+            .partial_cmp(&(b.period, b.at))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dash::xml::parse;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("PT173402.036S"), Some(173402.036));
+        assert_eq!(
+            parse_duration("PT48H10M2.036S"),
+            Some(48.0 * 3600.0 + 602.036)
+        );
+        assert_eq!(
+            parse_duration("PT476022H9M"),
+            Some(476022.0 * 3600.0 + 540.0)
+        );
+        assert_eq!(parse_duration("P1DT1S"), Some(86401.0));
+        assert_eq!(parse_duration("PT0S"), Some(0.0));
+        assert_eq!(parse_duration("1S"), None);
+        assert_eq!(parse_duration("PTxS"), None);
+        assert_eq!(format_duration(12.5), "PT12.5S");
+        assert_eq!(format_duration(30.0), "PT30S");
+        assert_eq!(format_duration(1.234), "PT1.234S");
+    }
+
+    #[test]
+    fn finds_splice_insert_and_time_signal_breaks() {
+        let mpd = r#"<MPD type="dynamic"><Period id="p1" start="PT10S">
+<EventStream schemeIdUri="urn:scte:scte35:2013:xml" timescale="90000">
+ <Event presentationTime="900000" id="7"><scte35:SpliceInfoSection xmlns:scte35="urn:scte:scte35:2013:xml"><scte35:SpliceInsert spliceEventId="99" outOfNetworkIndicator="true"><scte35:BreakDuration autoReturn="true" duration="2700000"/></scte35:SpliceInsert></scte35:SpliceInfoSection></Event>
+ <Event presentationTime="5400000" duration="1800000"><SpliceInfoSection><TimeSignal/><SegmentationDescriptor segmentationTypeId="52" segmentationEventId="5"/></SpliceInfoSection></Event>
+ <Event presentationTime="8100000"><SpliceInfoSection><TimeSignal/><SegmentationDescriptor segmentationTypeId="53"/></SpliceInfoSection></Event>
+</EventStream>
+<EventStream schemeIdUri="urn:scte:scte35:2014:xml+bin" timescale="1"><Event presentationTime="200" duration="15"><Signal><Binary>/DA=</Binary></Signal></Event></EventStream>
+</Period></MPD>"#;
+        let b = find_breaks(&parse(mpd).unwrap());
+        assert_eq!(b.len(), 3);
+        assert_eq!((b[0].at, b[0].duration), (10.0, Some(30.0)));
+        assert_eq!(
+            b[0].vars.get("scte.event_id").map(String::as_str),
+            Some("99")
+        );
+        assert_eq!(b[0].id, "p1-7");
+        assert_eq!((b[1].at, b[1].duration), (60.0, Some(20.0)));
+        assert_eq!((b[2].at, b[2].duration), (200.0, Some(15.0)));
+    }
+}
