@@ -40,6 +40,8 @@ pub struct PlaybackConfig {
     pub ads_url: String,
     /// HLS playlist (multivariant or media) that fills break time no ad covers.
     pub slate: Option<String>,
+    /// DASH MPD that fills break time no ad covers in DASH sessions.
+    pub dash_slate: Option<String>,
     /// Prefix that replaces the origin base in content segment URIs.
     pub content_segment_prefix: Option<String>,
     /// Prefix that replaces the scheme and host of ad segment URIs.
@@ -67,6 +69,7 @@ impl Default for PlaybackConfig {
             origin: String::new(),
             ads_url: String::new(),
             slate: None,
+            dash_slate: None,
             content_segment_prefix: None,
             ad_segment_prefix: None,
             origin_timeout_ms: DEFAULT_ORIGIN_TIMEOUT_MS,
@@ -102,6 +105,8 @@ pub struct Channel {
     pub origin: Url,
     /// Slate URL.
     pub slate: Option<Url>,
+    /// DASH slate URL.
+    pub dash_slate: Option<Url>,
 }
 
 impl Channel {
@@ -192,6 +197,10 @@ impl PlaybackConfig {
             Some(s) => Some(http_url(file, "slate", s)?),
             None => None,
         };
+        let dash_slate = match &self.dash_slate {
+            Some(s) => Some(http_url(file, "dash_slate", s)?),
+            None => None,
+        };
         for (key, v) in [
             ("content_segment_prefix", &self.content_segment_prefix),
             ("ad_segment_prefix", &self.ad_segment_prefix),
@@ -224,6 +233,7 @@ impl PlaybackConfig {
             name,
             origin,
             slate,
+            dash_slate,
             raw: self,
         })
     }

@@ -71,6 +71,17 @@ pub struct Demo {
     started: Instant,
     base: String,
     ad_segments_served: AtomicU64,
+    dash: Option<DashDemo>,
+}
+
+/// The DASH side of the demo (present when `demo/media/dash` is).
+struct DashDemo {
+    /// The content's AdaptationSets, as XML text, ready to put in a Period.
+    sets: String,
+    /// Content length, seconds: one live Period per loop.
+    loop_duration: f64,
+    /// Wall-clock Unix time of the live channel's availabilityStartTime.
+    ast: u64,
 }
 
 impl Demo {
@@ -124,7 +135,116 @@ impl Demo {
             started: Instant::now() - HEAD_START,
             base: base.trim_end_matches('/').to_string(),
             ad_segments_served: AtomicU64::new(0),
-        })
+            dash: None,
+        }
+        .with_dash())
+    }
+
+    fn with_dash(mut self) -> Self {
+        let Some(text) = self.files.get("dash/content/manifest.mpd") else {
+            return self;
+        };
+        let Ok(doc) = crate::dash::parse(&String::from_utf8_lossy(text)) else {
+            return self;
+        };
+        let Some(period) = doc.root.child("Period") else {
+            return self;
+        };
+        let mut sets = String::new();
+        for set in period.children_named("AdaptationSet") {
+            sets.push_str("\n    ");
+            crate::dash::xml::write_element(&mut sets, set);
+        }
+        let loop_duration = doc
+            .root
+            .attr("mediaPresentationDuration")
+            .and_then(|d| crate::dash::mpd::parse_duration(&d))
+            .unwrap_or(60.0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.dash = Some(DashDemo {
+            sets,
+            loop_duration,
+            ast: now.saturating_sub(HEAD_START.as_secs()),
+        });
+        self
+    }
+
+    /// The live MPD at `elapsed` seconds since availabilityStartTime: one Period
+    /// per content loop, those within the time-shift buffer, each with its SCTE-35
+    /// events (published a few seconds before they start).
+    pub fn dash_live_mpd(&self, elapsed: f64) -> Option<String> {
+        let d = self.dash.as_ref()?;
+        let tsb = 40.0;
+        let l = d.loop_duration;
+        let first = ((elapsed - tsb) / l).floor().max(0.0) as u64;
+        let last = (elapsed / l).floor().max(0.0) as u64;
+        let now = d.ast + elapsed as u64;
+        let mut s = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:scte35=\"urn:scte:scte35:2013:xml\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"PT2S\" minBufferTime=\"PT4S\" timeShiftBufferDepth=\"PT{tsb}S\" maxSegmentDuration=\"PT2S\" suggestedPresentationDelay=\"PT8S\">",
+            crate::dash::mpd::format_utc(d.ast),
+            crate::dash::mpd::format_utc(now)
+        );
+        let break_secs = BREAK_SEGMENTS as f64 * self.segment;
+        let every = (self.period as f64 * self.segment).max(break_secs + 4.0);
+        for k in first..=last {
+            let start = k as f64 * l;
+            let _ = write!(
+                s,
+                "\n  <Period id=\"p{k}\" start=\"{}\">",
+                crate::dash::mpd::format_duration(start)
+            );
+            let mut events = String::new();
+            let mut j = 0u64;
+            let mut at = BREAK_OFFSET as f64 * self.segment;
+            while at + break_secs <= l + 0.001 {
+                // Announced 4 s ahead of its start, as packagers do.
+                if elapsed >= start + at - 4.0 {
+                    let id = k * 100 + j;
+                    let _ = write!(
+                        events,
+                        "\n      <Event presentationTime=\"{}\" duration=\"{}\" id=\"{id}\"><scte35:SpliceInfoSection protocolVersion=\"0\" ptsAdjustment=\"0\" tier=\"4095\"><scte35:SpliceInsert spliceEventId=\"{id}\" spliceEventCancelIndicator=\"false\" outOfNetworkIndicator=\"true\" spliceImmediateFlag=\"false\" uniqueProgramId=\"1\" availNum=\"1\" availsExpected=\"1\"><scte35:Program><scte35:SpliceTime ptsTime=\"{}\"/></scte35:Program><scte35:BreakDuration autoReturn=\"true\" duration=\"{}\"/></scte35:SpliceInsert></scte35:SpliceInfoSection></Event>",
+                        (at * 90_000.0) as u64,
+                        (break_secs * 90_000.0) as u64,
+                        ((start + at) * 90_000.0) as u64 % (1 << 33),
+                        (break_secs * 90_000.0) as u64,
+                    );
+                }
+                j += 1;
+                at += every;
+            }
+            if !events.is_empty() {
+                let _ = write!(s, "\n    <EventStream schemeIdUri=\"urn:scte:scte35:2013:xml\" timescale=\"90000\">{events}\n    </EventStream>");
+            }
+            s.push_str(&d.sets);
+            s.push_str("\n  </Period>");
+        }
+        s.push_str("\n</MPD>\n");
+        Some(s)
+    }
+
+    /// The VOD MPD: the content with a pre-roll, a mid-roll at the middle and a
+    /// post-roll (zero-duration SCTE-35 events).
+    pub fn dash_vod_mpd(&self) -> Option<String> {
+        let d = self.dash.as_ref()?;
+        let l = d.loop_duration;
+        let mut events = String::new();
+        for (i, at) in [0.0, (l / 2.0 / self.segment).floor() * self.segment, l]
+            .iter()
+            .enumerate()
+        {
+            let _ = write!(
+                events,
+                "\n      <Event presentationTime=\"{}\" duration=\"0\" id=\"{i}\"><scte35:SpliceInfoSection><scte35:SpliceInsert spliceEventId=\"{i}\" outOfNetworkIndicator=\"true\" spliceImmediateFlag=\"true\"/></scte35:SpliceInfoSection></Event>",
+                (at * 90_000.0) as u64
+            );
+        }
+        Some(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:scte35=\"urn:scte:scte35:2013:xml\" profiles=\"urn:mpeg:dash:profile:isoff-on-demand:2011,urn:mpeg:dash:profile:isoff-live:2011\" type=\"static\" mediaPresentationDuration=\"{dur}\" minBufferTime=\"PT4S\">\n  <Period id=\"vod\" start=\"PT0S\" duration=\"{dur}\">\n    <EventStream schemeIdUri=\"urn:scte:scte35:2013:xml\" timescale=\"90000\">{events}\n    </EventStream>{}\n  </Period>\n</MPD>\n",
+            d.sets,
+            dur = crate::dash::mpd::format_duration(l)
+        ))
     }
 
     /// How many ad segments (not slate) the demo has served: proof that players
@@ -144,6 +264,10 @@ impl Demo {
                     self.base
                 ),
                 slate: Some(format!("{}/demo/media/slate/master.m3u8", self.base)),
+                dash_slate: self
+                    .dash
+                    .as_ref()
+                    .map(|_| format!("{}/demo/media/dash/slate/manifest.mpd", self.base)),
                 ads_timeout_ms: 1_500,
                 ..PlaybackConfig::default()
             };
@@ -240,6 +364,8 @@ impl Demo {
         Router::new()
             .route("/demo/origin/{kind}/master.m3u8", get(master))
             .route("/demo/origin/{kind}/{variant}/{file}", get(origin_file))
+            .route("/demo/origin/dash/{kind}/manifest.mpd", get(dash_manifest))
+            .route("/demo/origin/dash/{kind}/{rep}/{file}", get(dash_file))
             .route("/demo/media/{*path}", get(media_file))
             .route("/demo/ads/vast", get(vast))
             .route("/demo/beacon", get(|| async { StatusCode::NO_CONTENT }))
@@ -270,6 +396,10 @@ fn file_response(demo: &Demo, key: &str) -> Response {
     };
     let (ctype, cache) = if key.ends_with(".m3u8") {
         ("application/vnd.apple.mpegurl", "max-age=60")
+    } else if key.ends_with(".mpd") {
+        ("application/dash+xml", "max-age=60")
+    } else if key.ends_with(".mp4") || key.ends_with(".m4s") {
+        ("video/mp4", "public, max-age=86400, immutable")
     } else {
         ("video/mp2t", "public, max-age=86400, immutable")
     };
@@ -332,11 +462,43 @@ async fn origin_file(
     file_response(&demo, &format!("content/{variant}/{file}"))
 }
 
+async fn dash_manifest(State(demo): State<Arc<Demo>>, UrlPath(kind): UrlPath<String>) -> Response {
+    let body = match kind.as_str() {
+        "live" => demo.dash_live_mpd(demo.started.elapsed().as_secs_f64()),
+        "vod" => demo.dash_vod_mpd(),
+        _ => None,
+    };
+    match body {
+        Some(b) => text_response(
+            b,
+            "application/dash+xml",
+            if kind == "live" {
+                "max-age=1"
+            } else {
+                "max-age=300"
+            },
+        ),
+        None => (StatusCode::NOT_FOUND, "no such stream\n").into_response(),
+    }
+}
+
+async fn dash_file(
+    State(demo): State<Arc<Demo>>,
+    UrlPath((kind, rep, file)): UrlPath<(String, String, String)>,
+) -> Response {
+    if !matches!(kind.as_str(), "live" | "vod") || rep.contains("..") || file.contains("..") {
+        return (StatusCode::NOT_FOUND, "no such stream\n").into_response();
+    }
+    file_response(&demo, &format!("dash/content/{rep}/{file}"))
+}
+
 async fn media_file(State(demo): State<Arc<Demo>>, UrlPath(path): UrlPath<String>) -> Response {
     if path.split('/').any(|s| s == "..") {
         return (StatusCode::NOT_FOUND, "no such demo file\n").into_response();
     }
-    if path.starts_with("ads/") && path.ends_with(".ts") {
+    if (path.starts_with("ads/") && path.ends_with(".ts"))
+        || (path.starts_with("dash/ads/") && path.ends_with(".m4s"))
+    {
         demo.ad_segments_served.fetch_add(1, Ordering::Relaxed);
     }
     file_response(&demo, &path)

@@ -92,6 +92,17 @@ pub fn ads_vars(session: &Session, avail: &Avail<'_>, random: u64) -> TemplateVa
     v
 }
 
+/// A DASH MediaFile: `application/dash+xml`, or a URL path ending `.mpd`.
+fn is_dash(m: &crate::vast::MediaFile) -> bool {
+    m.mime_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("application/dash+xml"))
+        || m.url
+            .split(['?', '#'])
+            .next()
+            .is_some_and(|p| p.ends_with(".mpd"))
+}
+
 /// Call the ADS for one avail and decide the ads. Never fails (see module docs).
 pub async fn decide(
     http: &reqwest::Client,
@@ -132,18 +143,29 @@ pub async fn decide(
     };
     let mut playable = Vec::new();
     for ad in resolved {
-        match ad.media_files.iter().find(|m| m.is_hls()) {
-            Some(m) => playable.push(DecidedAd {
+        let hls = ad
+            .media_files
+            .iter()
+            .find(|m| m.is_hls())
+            .map(|m| m.url.clone());
+        let dash = ad
+            .media_files
+            .iter()
+            .find(|m| is_dash(m))
+            .map(|m| m.url.clone());
+        match (hls, dash) {
+            (None, None) => {
+                // MP4 and mezzanine creatives need transcoding (TODO(#5)).
+                metrics.incr(events::ADS_SKIPPED, "NEW_CREATIVE");
+                info!(session_id = %session.id, ad_id = ?ad.ad_id, reason = "NEW_CREATIVE", "Ad has no streaming media file; skipped until it is transcoded.");
+            }
+            (media_url, dash_url) => playable.push(DecidedAd {
                 ad_id: ad.ad_id.clone(),
                 creative_id: ad.creative_id.clone(),
                 duration: ad.duration,
-                media_url: m.url.clone(),
+                media_url,
+                dash_url,
             }),
-            None => {
-                // MP4 and mezzanine creatives need transcoding (TODO(#5)).
-                metrics.incr(events::ADS_SKIPPED, "NEW_CREATIVE");
-                info!(session_id = %session.id, ad_id = ?ad.ad_id, reason = "NEW_CREATIVE", "Ad has no HLS media file; skipped until it is transcoded.");
-            }
         }
     }
     let durations: Vec<f64> = playable.iter().map(|a| a.duration).collect();

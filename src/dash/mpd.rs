@@ -65,6 +65,28 @@ pub fn format_duration(secs: f64) -> String {
     }
 }
 
+/// Format Unix seconds as an xs:dateTime in UTC (`2024-01-01T00:00:00Z`).
+pub fn format_utc(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Is the MPD live (`type="dynamic"`)?
 pub fn is_dynamic(doc: &Document) -> bool {
     doc.root.attr("type").as_deref() == Some("dynamic")
@@ -247,6 +269,9 @@ mod tests {
         assert_eq!(format_duration(12.5), "PT12.5S");
         assert_eq!(format_duration(30.0), "PT30S");
         assert_eq!(format_duration(1.234), "PT1.234S");
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(1_704_067_200), "2024-01-01T00:00:00Z");
+        assert_eq!(format_utc(1_709_210_096), "2024-02-29T12:34:56Z");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use url::Url;
 use super::client::{fetch_text, FetchFailure};
 use crate::breaks::AdBreak;
 use crate::config::Channel;
+use crate::dash::{self, DashAd, DashBreak, Document};
 use crate::error::Error;
 use crate::events::{self, Metrics};
 use crate::hls::model::{MediaPlaylist, MultivariantPlaylist, Playlist};
@@ -34,6 +35,19 @@ pub enum Purpose {
     Content,
     /// Ad or slate: media playlists become [`AdRendition`]s (ad prefix).
     Ad,
+    /// DASH content: the MPD parsed, its breaks found.
+    Dash,
+    /// DASH ad or slate: the MPD's first Period ready to splice (ad prefix).
+    DashAd,
+}
+
+/// A content MPD, parsed once, with its breaks.
+#[derive(Debug)]
+pub struct ParsedMpd {
+    /// The document.
+    pub doc: Document,
+    /// Its breaks.
+    pub breaks: Vec<DashBreak>,
 }
 
 /// A content media playlist, parsed once, with its breaks.
@@ -54,6 +68,10 @@ pub enum Manifest {
     Media(ParsedMedia),
     /// Ad or slate media playlist.
     Ad(Arc<AdRendition>),
+    /// DASH content MPD.
+    Mpd(ParsedMpd),
+    /// DASH ad or slate.
+    DashAd(Arc<DashAd>),
 }
 
 /// A cache entry.
@@ -146,8 +164,10 @@ impl OriginCache {
     ) -> Result<Arc<Fetched>, Error> {
         self.metrics.incr(events::ORIGIN_FETCHES, "");
         let (timeout, max) = match purpose {
-            Purpose::Content => (channel.origin_timeout(), channel.raw.origin_max_bytes),
-            Purpose::Ad => (channel.ads_timeout(), channel.raw.origin_max_bytes),
+            Purpose::Content | Purpose::Dash => {
+                (channel.origin_timeout(), channel.raw.origin_max_bytes)
+            }
+            Purpose::Ad | Purpose::DashAd => (channel.ads_timeout(), channel.raw.origin_max_bytes),
         };
         let text = fetch_text(&self.http, url.as_str(), timeout, max, &[])
             .await
@@ -168,6 +188,16 @@ impl OriginCache {
                 }
             })?;
         let stale_for = Duration::from_secs(channel.raw.stale_if_error_secs);
+        if matches!(purpose, Purpose::Dash | Purpose::DashAd) {
+            let (manifest, ttl) = self.prepare_mpd(channel, url, &text, purpose)?;
+            return Ok(Arc::new(Fetched {
+                url: url.clone(),
+                manifest,
+                ttl,
+                stale_for,
+                fetched_at: Instant::now(),
+            }));
+        }
         let parsed = parse_playlist(&text).map_err(|e| {
             self.metrics.incr(events::ORIGIN_ERRORS, "not_a_playlist");
             Error::OriginFailed(format!("{url}: {e}"))
@@ -182,7 +212,7 @@ impl OriginCache {
                 ))),
                 AD_TTL,
             ),
-            (Playlist::Media(mut pl), Purpose::Content) => {
+            (Playlist::Media(mut pl), _) => {
                 rewrite::absolutize_media(
                     &mut pl,
                     url,
@@ -213,6 +243,45 @@ impl OriginCache {
             stale_for,
             fetched_at: Instant::now(),
         }))
+    }
+}
+
+impl OriginCache {
+    fn prepare_mpd(
+        &self,
+        channel: &Channel,
+        url: &Url,
+        text: &str,
+        purpose: Purpose,
+    ) -> Result<(Manifest, Duration), Error> {
+        let not_mpd = |why: String| {
+            self.metrics.incr(events::ORIGIN_ERRORS, "not_an_mpd");
+            Error::OriginFailed(format!("{url}: {why}"))
+        };
+        let doc = dash::parse(text).map_err(|e| not_mpd(e.to_string()))?;
+        if doc.root.local_name() != "MPD" {
+            return Err(not_mpd(format!(
+                "root element is <{}>, not <MPD>",
+                doc.root.name
+            )));
+        }
+        if purpose == Purpose::DashAd {
+            let ad = dash::prepare_ad(&doc, url, channel.raw.ad_segment_prefix.as_deref())
+                .ok_or_else(|| not_mpd("ad MPD has no Period with a duration".into()))?;
+            return Ok((Manifest::DashAd(Arc::new(ad)), AD_TTL));
+        }
+        let ttl = if dash::mpd::is_dynamic(&doc) {
+            let update = doc
+                .root
+                .attr("minimumUpdatePeriod")
+                .and_then(|d| dash::mpd::parse_duration(&d))
+                .unwrap_or(2.0);
+            Duration::from_millis(((update * 1000.0 / 4.0) as u64).clamp(250, 5_000))
+        } else {
+            VOD_TTL
+        };
+        let breaks = dash::find_breaks(&doc);
+        Ok((Manifest::Mpd(ParsedMpd { doc, breaks }), ttl))
     }
 }
 

@@ -8,5 +8,5 @@
 pub mod cache;
 pub mod client;
 
-pub use cache::{Fetched, Manifest, OriginCache, ParsedMedia, Purpose};
+pub use cache::{Fetched, Manifest, OriginCache, ParsedMedia, ParsedMpd, Purpose};
 pub use client::{fetch_text, FetchFailure};

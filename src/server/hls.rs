@@ -42,19 +42,8 @@ pub async fn master(
         .channel(&config)
         .ok_or_else(|| Error::UnknownConfig(config.clone()))?;
     let url = origin_url(&channel, &path, None)?;
-    let player_params = player_params(req.uri().query())?;
+    let mut session = new_session(&channel, &req, None)?;
     let fetched = st.origin.get(&channel, &url, Purpose::Content).await?;
-    let headers = req.headers();
-    let mut session = Session {
-        id: SessionId::generate(),
-        uuid: uuid_v4(),
-        channel: channel.name.clone(),
-        player_params,
-        user_agent: header_str(headers, header::USER_AGENT.as_str()),
-        client_ip: client_ip(&req),
-        referer: header_str(headers, header::REFERER.as_str()),
-        master_url: None,
-    };
     let sid = session.id.clone();
     let session_base = format!("/v1/manifest/{}/{}/", channel.name, sid);
     let resp = match &fetched.manifest {
@@ -63,7 +52,7 @@ pub async fn master(
             let text = rewrite_multivariant(m, &url, channel.origin.as_str(), &session_base);
             playlist_response(text, "no-store")
         }
-        Manifest::Media(_) | Manifest::Ad(_) => {
+        _ => {
             // A media playlist asked for directly: the session lives at its own URL.
             let rest = url
                 .as_str()
@@ -82,6 +71,26 @@ pub async fn master(
     st.sessions.create(session).await;
     st.metrics.incr(events::SESSIONS_CREATED, "");
     Ok(resp)
+}
+
+/// A new session for a session-creating request: its player parameters, the
+/// viewer's headers.
+pub(super) fn new_session(
+    channel: &Channel,
+    req: &Request<Body>,
+    master_url: Option<String>,
+) -> Result<Session, Error> {
+    let headers = req.headers();
+    Ok(Session {
+        id: SessionId::generate(),
+        uuid: uuid_v4(),
+        channel: channel.name.clone(),
+        player_params: player_params(req.uri().query())?,
+        user_agent: header_str(headers, header::USER_AGENT.as_str()),
+        client_ip: client_ip(req),
+        referer: header_str(headers, header::REFERER.as_str()),
+        master_url,
+    })
 }
 
 /// `GET /v1/manifest/{config}/{session}/{path}`
@@ -108,7 +117,7 @@ pub async fn manifest(
             Ok(playlist_response(text, "no-store"))
         }
         Manifest::Media(pm) => personalize(&st, &channel, &session, &fetched, pm).await,
-        Manifest::Ad(_) => Err(Error::Internal("ad playlist in content cache".into())),
+        _ => Err(Error::Internal("not a content playlist".into())),
     }
 }
 
@@ -199,7 +208,7 @@ async fn personalize(
 
 /// The session's decision for a break: stored, or made now (one ADS call however
 /// many variants ask at once).
-async fn decision(
+pub(super) async fn decision(
     st: &AppState,
     channel: &Channel,
     session: &Session,
@@ -230,7 +239,11 @@ async fn build_fill(
 ) -> BreakFill {
     let mut ads = Vec::with_capacity(decision.ads.len());
     for ad in &decision.ads {
-        match ad_rendition(st, channel, &ad.media_url, target).await {
+        let Some(url) = ad.media_url.as_deref() else {
+            st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH");
+            continue;
+        };
+        match ad_rendition(st, channel, url, target).await {
             Some(r) => {
                 st.metrics.incr(events::ADS_FILLED, "");
                 ads.push(r);
@@ -280,7 +293,7 @@ async fn ad_rendition(
                 _ => None,
             }
         }
-        Manifest::Media(_) => None,
+        _ => None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! I/O. Handlers read like pipeline phases: extract, fetch (I/O), plan and rewrite
 //! (pure), respond.
 
+pub mod dash;
 pub mod hls;
 pub mod state;
 
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/manifest/{config}/{session}/{*path}",
             get(hls::manifest),
         )
+        .route("/v1/dash/{config}/{*rest}", get(dash::dash))
         .fallback(fallback)
         .layer(middleware::from_fn(cors_and_errors))
         .with_state(state)

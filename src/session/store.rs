@@ -51,8 +51,10 @@ pub struct DecidedAd {
     pub creative_id: Option<String>,
     /// VAST duration, seconds.
     pub duration: f64,
-    /// The creative's HLS playlist (multivariant or media).
-    pub media_url: String,
+    /// The creative's HLS playlist (multivariant or media), if it has one.
+    pub media_url: Option<String>,
+    /// The creative's DASH MPD, if it has one.
+    pub dash_url: Option<String>,
 }
 
 /// The ads for one (session, break), decided once.

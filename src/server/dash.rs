@@ -1,0 +1,185 @@
+//! DASH routes: `/v1/dash/{config}/{path}.mpd` creates a session and redirects to
+//! `/v1/dash/{config}/{session}/{path}.mpd`, the personalized MPD.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tracing::info;
+use url::Url;
+
+use super::hls::{decision, new_session, origin_url};
+use super::AppState;
+use crate::ads::decide::Avail;
+use crate::config::Channel;
+use crate::dash::{self, mpd, DashAd, DashBreak, DashFill, MpdContext};
+use crate::error::Error;
+use crate::events;
+use crate::hls::rewrite::resolve_uri;
+use crate::origin::{Manifest, ParsedMpd, Purpose};
+use crate::session::{Session, SessionId};
+
+/// DASH MPD media type.
+pub const DASH_CONTENT_TYPE: &str = "application/dash+xml";
+
+/// `GET /v1/dash/{config}/{rest}`: a new session (rest = origin path), or a
+/// session's MPD (rest = session id / origin path).
+pub async fn dash(
+    State(st): State<AppState>,
+    Path((config, rest)): Path<(String, String)>,
+    req: Request<Body>,
+) -> Result<Response, Error> {
+    let channel = st
+        .channel(&config)
+        .ok_or_else(|| Error::UnknownConfig(config.clone()))?;
+    if let Some((first, tail)) = rest.split_once('/') {
+        if let Some(sid) = SessionId::parse(first) {
+            let session = st.sessions.get(&sid).await.ok_or(Error::UnknownSession)?;
+            if session.channel != channel.name {
+                return Err(Error::UnknownSession);
+            }
+            return personalize(&st, &channel, &session, tail, req.uri().query()).await;
+        }
+    }
+    if !rest.ends_with(".mpd") {
+        return Err(Error::BadRequest("a DASH path ends with .mpd".into()));
+    }
+    let url = origin_url(&channel, &rest, None)?;
+    // Fail now, with the origin's error, rather than on the redirected request.
+    st.origin.get(&channel, &url, Purpose::Dash).await?;
+    let session = new_session(&channel, &req, None)?;
+    let sid = session.id.clone();
+    let location = format!(
+        "/v1/dash/{}/{}/{}",
+        channel.name,
+        sid,
+        url.as_str()
+            .strip_prefix(channel.origin.as_str())
+            .unwrap_or(&rest)
+    );
+    st.sessions.create(session).await;
+    st.metrics.incr(events::SESSIONS_CREATED, "");
+    info!(session_id = %sid, config = %channel.name, "DASH session created.");
+    let mut resp = StatusCode::FOUND.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::LOCATION,
+        HeaderValue::from_str(&location).map_err(|e| Error::Internal(e.to_string()))?,
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+async fn personalize(
+    st: &AppState,
+    channel: &Arc<Channel>,
+    session: &Session,
+    path: &str,
+    query: Option<&str>,
+) -> Result<Response, Error> {
+    let url = origin_url(channel, path, query)?;
+    let fetched = st.origin.get(channel, &url, Purpose::Dash).await?;
+    let Manifest::Mpd(pm) = &fetched.manifest else {
+        return Err(Error::Internal("not an MPD".into()));
+    };
+    let ParsedMpd { doc, breaks } = pm;
+    let dynamic = mpd::is_dynamic(doc);
+    let implicit;
+    let breaks: &[DashBreak] = if !dynamic && breaks.is_empty() {
+        implicit = [DashBreak {
+            id: "preroll".into(),
+            period: 0,
+            at: 0.0,
+            duration: Some(0.0),
+            scheme: "implicit".into(),
+            vars: Default::default(),
+        }];
+        &implicit
+    } else {
+        breaks
+    };
+    let mut fills = HashMap::new();
+    for (n, b) in breaks.iter().enumerate() {
+        let insert = !dynamic && b.duration.unwrap_or(0.0) <= 0.0;
+        let planned = b.duration.filter(|d| *d > 0.0).unwrap_or(if insert {
+            channel.raw.vod_avail_duration_secs
+        } else {
+            channel.raw.default_avail_duration_secs
+        });
+        let avail = Avail {
+            duration: planned,
+            index: (n + 1) as u32,
+            vars: &b.vars,
+        };
+        let decision = decision(st, channel, session, &b.id, &avail).await;
+        let mut ads = Vec::new();
+        for ad in &decision.ads {
+            match ad.dash_url.as_deref() {
+                Some(u) => match dash_ad(st, channel, u).await {
+                    Some(a) => {
+                        st.metrics.incr(events::ADS_FILLED, "");
+                        ads.push(a);
+                    }
+                    None => st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH"),
+                },
+                None => st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH"),
+            }
+        }
+        let slate = match &channel.dash_slate {
+            Some(u) => dash_ad(st, channel, u.as_str()).await,
+            None => None,
+        };
+        fills.insert(
+            b.id.clone(),
+            DashFill {
+                ads,
+                slate,
+                planned,
+            },
+        );
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let ctx = MpdContext {
+        content_base: resolve_uri(
+            &url,
+            "./",
+            Some(channel.origin.as_str()),
+            channel.raw.content_segment_prefix.as_deref(),
+        ),
+        location: Some(format!("/v1/dash/{}/{}/{}", channel.name, session.id, path)),
+        publish_time: Some(mpd::format_utc(now)),
+    };
+    let out = dash::write(&dash::splice_mpd(doc, breaks, &fills, &ctx));
+    st.metrics.incr(events::MANIFESTS_SERVED, "dash");
+    let mut resp = out.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(DASH_CONTENT_TYPE),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if dynamic { "max-age=1" } else { "max-age=300" }),
+    );
+    Ok(resp)
+}
+
+async fn dash_ad(st: &AppState, channel: &Channel, url: &str) -> Option<Arc<DashAd>> {
+    let url = Url::parse(url).ok()?;
+    match st.origin.get(channel, &url, Purpose::DashAd).await {
+        Ok(f) => match &f.manifest {
+            Manifest::DashAd(a) => Some(a.clone()),
+            _ => None,
+        },
+        Err(e) => {
+            info!(url = %url, error = %e, "Ad MPD unavailable; ad skipped.");
+            None
+        }
+    }
+}
