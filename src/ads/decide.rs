@@ -13,13 +13,13 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::{info, warn};
 
-use super::resolve::{resolve_ads, FetchError, VastFetcher};
+use super::resolve::{resolve_ads, FetchError, ResolvedAd, VastFetcher};
 use super::template::{self, expand_template, TemplateVars};
 use crate::breaks::fit_pod;
 use crate::config::Channel;
 use crate::events::{self, Metrics};
 use crate::origin::{fetch_text, FetchFailure};
-use crate::session::{DecidedAd, Decision, Session};
+use crate::session::{Beacon, DecidedAd, Decision, Session};
 
 /// Largest VAST document accepted.
 pub const MAX_VAST_BYTES: usize = 1024 * 1024;
@@ -92,6 +92,45 @@ pub fn ads_vars(session: &Session, avail: &Avail<'_>, random: u64) -> TemplateVa
     v
 }
 
+/// The decision record of a resolved ad, with its streaming renditions.
+pub fn decided(ad: &ResolvedAd, media_url: Option<String>, dash_url: Option<String>) -> DecidedAd {
+    // The best progressive file: the highest bitrate video file that is not streaming.
+    let file_url = ad
+        .media_files
+        .iter()
+        .filter(|m| !m.is_hls() && !is_dash(m))
+        .filter(|m| {
+            m.delivery
+                .as_deref()
+                .is_none_or(|d| d.eq_ignore_ascii_case("progressive"))
+        })
+        .max_by_key(|m| (m.height.unwrap_or(0), m.bitrate.unwrap_or(0)))
+        .map(|m| m.url.clone());
+    DecidedAd {
+        ad_id: ad.ad_id.clone(),
+        creative_id: ad.creative_id.clone(),
+        duration: ad.duration,
+        media_url,
+        dash_url,
+        universal_ad_id: ad.universal_ad_id.clone(),
+        file_url,
+        mezzanine_url: ad.mezzanines.first().cloned(),
+        impressions: ad.impressions.clone(),
+        error_urls: ad.errors.clone(),
+        tracking: ad
+            .tracking
+            .iter()
+            .map(|t| Beacon {
+                event: t.event.clone(),
+                offset: t.offset.clone(),
+                url: t.url.clone(),
+            })
+            .collect(),
+        click_through: ad.click_through.clone(),
+        click_tracking: ad.click_tracking.clone(),
+    }
+}
+
 /// A DASH MediaFile: `application/dash+xml`, or a URL path ending `.mpd`.
 fn is_dash(m: &crate::vast::MediaFile) -> bool {
     m.mime_type
@@ -159,13 +198,7 @@ pub async fn decide(
                 metrics.incr(events::ADS_SKIPPED, "NEW_CREATIVE");
                 info!(session_id = %session.id, ad_id = ?ad.ad_id, reason = "NEW_CREATIVE", "Ad has no streaming media file; skipped until it is transcoded.");
             }
-            (media_url, dash_url) => playable.push(DecidedAd {
-                ad_id: ad.ad_id.clone(),
-                creative_id: ad.creative_id.clone(),
-                duration: ad.duration,
-                media_url,
-                dash_url,
-            }),
+            (media_url, dash_url) => playable.push(decided(&ad, media_url, dash_url)),
         }
     }
     let durations: Vec<f64> = playable.iter().map(|a| a.duration).collect();

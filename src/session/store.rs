@@ -55,6 +55,42 @@ pub struct DecidedAd {
     pub media_url: Option<String>,
     /// The creative's DASH MPD, if it has one.
     pub dash_url: Option<String>,
+    /// VAST UniversalAdId (`registry:value`), where given.
+    #[serde(default)]
+    pub universal_ad_id: Option<String>,
+    /// The best progressive media file (to transcode), where given.
+    #[serde(default)]
+    pub file_url: Option<String>,
+    /// The VAST 4 Mezzanine, where given.
+    #[serde(default)]
+    pub mezzanine_url: Option<String>,
+    /// Impression URLs (wrappers first).
+    #[serde(default)]
+    pub impressions: Vec<String>,
+    /// Error URLs (wrappers first).
+    #[serde(default)]
+    pub error_urls: Vec<String>,
+    /// Linear tracking events (wrappers first).
+    #[serde(default)]
+    pub tracking: Vec<Beacon>,
+    /// Click-through URL.
+    #[serde(default)]
+    pub click_through: Option<String>,
+    /// Click-tracking URLs.
+    #[serde(default)]
+    pub click_tracking: Vec<String>,
+}
+
+/// A VAST tracking event: when and where to report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Beacon {
+    /// `start`, `firstQuartile`, `midpoint`, `thirdQuartile`, `complete`, `progress`...
+    pub event: String,
+    /// `offset` of a `progress` event, as written.
+    #[serde(default)]
+    pub offset: Option<String>,
+    /// The URL.
+    pub url: String,
 }
 
 /// The ads for one (session, break), decided once.
