@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let (listener, app) = match Cli::parse().command {
         Command::Serve { listen, config_dir } => {

@@ -1,0 +1,45 @@
+// Scenario table. Adding a scenario = one entry here.
+//   id          printed in result lines
+//   stream      name of the line `splicepoint demo` prints (`<name> <url>`)
+//   format      'hls' | 'dash' (which players can play it)
+//   query       appended to the stream URL (the `pod` player parameter)
+//   live        live stream: play until a whole break went by and content is back
+//   rate        playbackRate used in the browser
+//   timeoutSec  hard limit for the browser part; reaching it is a FAIL
+//   expect      what the break(s) must contain:
+//     breaks      number of complete breaks to play through (live: 1)
+//     adAssets    distinct ad creatives that must be played in one break (0: none may appear)
+//     slate       true: slate must appear; false: must not; undefined: either
+//     breakSec    length of the break the fill must cover (sum of segment durations)
+//     contentMayFill  (live) the break may be passed through as content (no ad/slate run at all)
+//   ffmpegSeconds  bound for the ffmpeg decode (live); VOD decodes to the end
+export const BREAK_EVERY = 30; // --break-every passed to `splicepoint demo`
+
+export const SCENARIOS = [
+  {
+    id: 'hls-live-midroll', stream: 'hls-live', format: 'hls', query: '?pod=single', live: true,
+    rate: 1, timeoutSec: 130, ffmpegSeconds: 50,
+    expect: { breaks: 1, adAssets: 1, slate: true, breakSec: 16 },
+  },
+  {
+    id: 'hls-vod-pre-mid-post', stream: 'hls-vod', format: 'hls', query: '', live: false,
+    rate: 4, timeoutSec: 100,
+    expect: { breaks: 3, adAssets: 2, breakSec: 16 },
+  },
+  {
+    id: 'hls-live-two-ads', stream: 'hls-live', format: 'hls', query: '?pod=two', live: true,
+    rate: 1, timeoutSec: 130, ffmpegSeconds: 50,
+    expect: { breaks: 1, adAssets: 2, slate: false, breakSec: 16 },
+  },
+  {
+    id: 'hls-live-ads-timeout', stream: 'hls-live', format: 'hls', query: '?pod=timeout', live: true,
+    rate: 1, timeoutSec: 130, ffmpegSeconds: 50,
+    expect: { breaks: 1, adAssets: 0, breakSec: 16, contentMayFill: true },
+  },
+];
+
+// Deliberate faults: each entry re-runs a scenario with a corrupting
+// page.route() and expects the suite's checks to FAIL on it.
+export const FAULT_RUNS = [
+  { scenario: 'hls-vod-pre-mid-post', fault: 'strip-ad-discontinuity' },
+];
