@@ -85,6 +85,7 @@ fn case(segments: u64, breaks: u64) -> Case {
         breaks: &breaks,
         fills: &fills,
         records: &[],
+        ad_uri: None,
     })
     .records;
     Case {
@@ -101,6 +102,7 @@ fn run(c: &Case) -> String {
         breaks: &c.breaks,
         fills: &c.fills,
         records: &c.records,
+        ad_uri: None,
     })
     .text
 }

@@ -20,6 +20,8 @@ pub const AD_DECISION_FAILED: &str = "splicepoint_ad_decision_failed_total";
 pub const ADS_SKIPPED: &str = "splicepoint_ads_skipped_total";
 /// Ads placed in breaks.
 pub const ADS_FILLED: &str = "splicepoint_ads_filled_total";
+/// VAST beacons fired (server-side reporting), by event.
+pub const BEACONS_FIRED: &str = "splicepoint_beacons_fired_total";
 /// Sessions created.
 pub const SESSIONS_CREATED: &str = "splicepoint_sessions_created_total";
 /// Manifests served, by kind.

@@ -16,6 +16,7 @@
 //! - [`session`]: the session store (in memory by default).
 //! - [`server`]: axum routes, headers, errors to HTTP.
 //! - [`demo`]: the built-in demo origin and demo ad server.
+//! - [`tracking`]: ad reporting: beacons (server-side) and the tracking document.
 //! - [`events`]: counters exposed on `/metrics`.
 
 pub mod ads;
@@ -30,4 +31,5 @@ pub mod origin;
 pub mod server;
 pub mod session;
 pub mod stitch;
+pub mod tracking;
 pub mod vast;

@@ -238,11 +238,14 @@ async fn vod_multi_period_with_binary_cue_gets_pre_and_mid_rolls() {
         Some("PT56S")
     );
     let ad = doc.root.children_named("Period").nth(1).unwrap();
-    assert!(ad
-        .child("BaseURL")
-        .unwrap()
-        .text()
-        .ends_with("/origin/ads/ad10/"));
+    // Server-side reporting: the ad's segments go through the session's segment
+    // route, which knows the ad's real base.
+    let base = ad.child("BaseURL").unwrap().text();
+    let sid = loc.split('/').nth(4).unwrap();
+    assert!(base.starts_with(&format!("/v1/segment/{sid}/")), "{base}");
+    let hex_base = base.trim_end_matches('/').rsplit('/').next().unwrap();
+    let real = splicepoint::server::report::unhex(hex_base).unwrap();
+    assert!(real.ends_with("/origin/ads/ad10/"), "{real}");
     // The video set keeps the ad representations matching the content's.
     assert_eq!(
         ad.child("AdaptationSet")

@@ -78,6 +78,7 @@ fn corpus_playlists_round_trip_and_splice() {
                         breaks: &breaks,
                         fills: &fills,
                         records: &[],
+                        ad_uri: None,
                     });
                     // Unknown tags survive the splice.
                     for line in text.lines().filter(|l| {

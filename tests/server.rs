@@ -251,12 +251,22 @@ impl Env {
     }
 }
 
+/// The real URI of a segment: ad segments in server-side reporting mode go through
+/// `/v1/segment/...?u=REAL`.
+fn real_uri(uri: &str) -> String {
+    // /v1/segment/{session}/{break}/{ad}/{index}/{count}/{hex REAL}/{file}
+    match uri.strip_prefix("/v1/segment/") {
+        Some(rest) => splicepoint::server::report::unhex(rest.split('/').nth(5).unwrap()).unwrap(),
+        None => uri.to_string(),
+    }
+}
+
 fn uris(text: &str) -> Vec<String> {
     parse_media(text)
         .unwrap()
         .segments
         .iter()
-        .map(|s| s.uri.clone())
+        .map(|s| real_uri(&s.uri))
         .collect()
 }
 
@@ -300,7 +310,9 @@ async fn live_window_over_100_refreshes_through_two_breaks() {
                 "unknown tags must pass through"
             );
             for s in &pl.segments {
-                let norm = s.uri.replace("a1-seg", "a0-seg").replace("/v1/", "/v0/");
+                let norm = real_uri(&s.uri)
+                    .replace("a1-seg", "a0-seg")
+                    .replace("/v1/", "/v0/");
                 let entry = (norm.clone(), s.cc);
                 if let Some(prev) = seen[v].get(&s.msn) {
                     assert_eq!(prev, &entry, "msn {} changed at tick {tick}", s.msn);
@@ -425,10 +437,11 @@ async fn vod_inserts_pre_mid_post_rolls_and_implicit_preroll() {
     let kinds: String = pl
         .segments
         .iter()
-        .map(|s| {
-            if s.uri.contains("/ad10/") {
+        .map(|s| real_uri(&s.uri))
+        .map(|u| {
+            if u.contains("/ad10/") {
                 'A'
-            } else if s.uri.contains("/ad6/") {
+            } else if u.contains("/ad6/") {
                 'B'
             } else {
                 'c'
@@ -437,18 +450,21 @@ async fn vod_inserts_pre_mid_post_rolls_and_implicit_preroll() {
         .collect();
     assert_eq!(kinds, "AAAAABBBcccccAAAAABBBcccccAAAAABBB");
     // The ad rendition matches the content variant (320x180 → a1).
-    assert!(
-        pl.segments[0].uri.ends_with("/ad10/a1-seg0.ts"),
-        "{}",
-        pl.segments[0].uri
-    );
+    let first = real_uri(&pl.segments[0].uri);
+    assert!(first.ends_with("/ad10/a1-seg0.ts"), "{first}");
     let variants = e.session("t", "plain/master.m3u8").await;
     let (_, text) = e.get(&variants[0]).await;
     let kinds: String = parse_media(&text)
         .unwrap()
         .segments
         .iter()
-        .map(|s| if s.uri.contains("/ads/") { 'A' } else { 'c' })
+        .map(|s| {
+            if real_uri(&s.uri).contains("/ads/") {
+                'A'
+            } else {
+                'c'
+            }
+        })
         .collect();
     assert_eq!(kinds, "AAAAAcccccccccc");
 }

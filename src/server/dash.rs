@@ -13,6 +13,7 @@ use tracing::info;
 use url::Url;
 
 use super::hls::{decision, new_session, origin_url};
+use super::report;
 use super::AppState;
 use crate::ads::decide::Avail;
 use crate::config::Channel;
@@ -21,7 +22,7 @@ use crate::error::Error;
 use crate::events;
 use crate::hls::rewrite::resolve_uri;
 use crate::origin::{Manifest, ParsedMpd, Purpose};
-use crate::session::{Session, SessionId};
+use crate::session::{ReportingMode, Session, SessionId};
 
 /// DASH MPD media type.
 pub const DASH_CONTENT_TYPE: &str = "application/dash+xml";
@@ -116,7 +117,7 @@ async fn personalize(
             vars: &b.vars,
         };
         let decision = decision(st, channel, session, &b.id, &avail).await;
-        let mut ads = Vec::new();
+        let mut ads: Vec<Arc<DashAd>> = Vec::new();
         for ad in &decision.ads {
             match ad.dash_url.as_deref() {
                 Some(u) => match dash_ad(st, channel, u).await {
@@ -133,6 +134,22 @@ async fn personalize(
             Some(u) => dash_ad(st, channel, u.as_str()).await,
             None => None,
         };
+        if session.reporting == ReportingMode::Server {
+            // Ad segments go through us so the beacons fire as they are fetched.
+            ads = ads
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let seg = segment_duration(&a.period).unwrap_or(2.0);
+                    let count = ((a.duration / seg).ceil() as usize).max(1);
+                    let base = report::dash_segment_base(&session.id, &b.id, i, count, &a.base_url);
+                    Arc::new(DashAd {
+                        base_url: base,
+                        ..(*a).clone()
+                    })
+                })
+                .collect();
+        }
         fills.insert(
             b.id.clone(),
             DashFill {
@@ -155,7 +172,34 @@ async fn personalize(
         location: Some(format!("/v1/dash/{}/{}/{}", channel.name, session.id, path)),
         publish_time: Some(mpd::format_utc(now)),
     };
-    let out = dash::write(&dash::splice_mpd(doc, breaks, &fills, &ctx));
+    let spliced = dash::splice_mpd(doc, breaks, &fills, &ctx);
+    // Where each ad starts (Period start: seconds of the presentation timeline).
+    let period_ids: Vec<String> = doc
+        .root
+        .children_named("Period")
+        .enumerate()
+        .map(|(i, p)| p.attr("id").unwrap_or_else(|| format!("p{i}")))
+        .collect();
+    for p in spliced.root.children_named("Period") {
+        let (Some(id), Some(start)) = (
+            p.attr("id"),
+            p.attr("start").and_then(|s| mpd::parse_duration(&s)),
+        ) else {
+            continue;
+        };
+        for b in breaks {
+            let Some(pid) = period_ids.get(b.period) else {
+                continue;
+            };
+            if let Some(n) = id
+                .strip_prefix(&format!("{pid}-{}-ad", b.id))
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                report::record_ad_start(st, &session.id, &b.id, n, start).await;
+            }
+        }
+    }
+    let out = dash::write(&spliced);
     st.metrics.incr(events::MANIFESTS_SERVED, "dash");
     let mut resp = out.into_response();
     let h = resp.headers_mut();
@@ -168,6 +212,27 @@ async fn personalize(
         HeaderValue::from_static(if dynamic { "max-age=1" } else { "max-age=300" }),
     );
     Ok(resp)
+}
+
+/// Segment duration of the first duration-addressed SegmentTemplate, seconds.
+fn segment_duration(e: &dash::Element) -> Option<f64> {
+    for child in e.elements() {
+        if child.local_name() == "SegmentTemplate" {
+            let ts: f64 = child
+                .attr("timescale")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(1.0);
+            if let Some(d) = child.attr("duration").and_then(|d| d.parse::<f64>().ok()) {
+                if ts > 0.0 && d > 0.0 {
+                    return Some(d / ts);
+                }
+            }
+        }
+        if let Some(d) = segment_duration(child) {
+            return Some(d);
+        }
+    }
+    None
 }
 
 async fn dash_ad(st: &AppState, channel: &Channel, url: &str) -> Option<Arc<DashAd>> {

@@ -22,8 +22,10 @@ use crate::events;
 use crate::hls::rewrite::{rewrite_multivariant, select_variant, VariantTarget};
 use crate::origin::{Fetched, Manifest, ParsedMedia, Purpose};
 use crate::session::id::uuid_v4;
-use crate::session::{Decision, Session, SessionId};
-use crate::stitch::{effective_break_ids, splice_media, AdRendition, BreakFill, SpliceInput};
+use crate::session::{Decision, ReportingMode, Session, SessionId};
+use crate::stitch::{
+    effective_break_ids, splice_media, AdRef, AdRendition, AdUri, BreakFill, SpliceInput,
+};
 
 /// HLS playlist media type.
 pub const HLS_CONTENT_TYPE: &str = "application/vnd.apple.mpegurl";
@@ -90,6 +92,7 @@ pub(super) fn new_session(
         client_ip: client_ip(req),
         referer: header_str(headers, header::REFERER.as_str()),
         master_url,
+        reporting: ReportingMode::default(),
     })
 }
 
@@ -188,15 +191,21 @@ async fn personalize(
 
         fills.insert(id.clone(), fill);
     }
+    let sid = &session.id;
+    let through_us = |r: &AdRef<'_>| {
+        super::report::hls_segment_url(sid, r.break_id, r.ad, r.index, r.count, &r.segment.uri)
+    };
     let out = splice_media(SpliceInput {
         playlist: pl,
         breaks,
         fills: &fills,
         records: &records,
+        ad_uri: (session.reporting == ReportingMode::Server).then_some(&through_us as AdUri<'_>),
     });
     if live && !out.records.is_empty() {
         st.sessions.merge_records(&session.id, out.records).await;
     }
+    record_timeline(st, session, &out.segments, &out.ad_starts).await;
     st.metrics.incr(events::MANIFESTS_SERVED, "hls_media");
     let cache = if live {
         format!("max-age={}", (pl.target_duration / 2).max(1))
@@ -204,6 +213,71 @@ async fn personalize(
         "max-age=300".to_string()
     };
     Ok(playlist_response(out.text, &cache))
+}
+
+/// Place this playlist in the session's player timeline (seconds from the start of
+/// the first playlist it was served), keep an anchor for the next refresh, and
+/// record where each newly written ad starts (for the tracking API).
+async fn record_timeline(
+    st: &AppState,
+    session: &Session,
+    segments: &[(u64, f64)],
+    ad_starts: &[(String, usize, u64)],
+) {
+    let Some(&(last_msn, _)) = segments.last() else {
+        return;
+    };
+    let anchor = st
+        .sessions
+        .value(&session.id, "timeline")
+        .await
+        .and_then(|v| {
+            let (m, p) = v.split_once(':')?;
+            Some((m.parse::<u64>().ok()?, p.parse::<f64>().ok()?))
+        });
+    let positions = place_segments(segments, anchor);
+    let last_pos = positions.last().copied().unwrap_or(0.0);
+    if anchor.is_none_or(|(m, _)| m != last_msn) {
+        st.sessions
+            .set_value(
+                &session.id,
+                "timeline",
+                &format!("{last_msn}:{last_pos:.3}"),
+            )
+            .await;
+    }
+    for (break_id, ad, msn) in ad_starts {
+        if let Some(i) = segments.iter().position(|(m, _)| m == msn) {
+            super::report::record_ad_start(st, &session.id, break_id, *ad, positions[i]).await;
+        }
+    }
+}
+
+/// Start position of each segment given the anchor (a segment's media sequence
+/// number and position) from an earlier refresh. Pure.
+pub fn place_segments(segments: &[(u64, f64)], anchor: Option<(u64, f64)>) -> Vec<f64> {
+    let first_pos = match anchor {
+        None => 0.0,
+        Some((msn, pos)) => match segments.iter().position(|(m, _)| *m == msn) {
+            Some(i) => pos - segments[..i].iter().map(|(_, d)| d).sum::<f64>(),
+            None => {
+                // The anchor slid out: estimate the gap with the mean duration.
+                let mean =
+                    segments.iter().map(|(_, d)| d).sum::<f64>() / segments.len().max(1) as f64;
+                let first = segments.first().map_or(msn, |(m, _)| *m);
+                pos + first.saturating_sub(msn) as f64 * mean
+            }
+        },
+    };
+    let mut t = first_pos;
+    segments
+        .iter()
+        .map(|(_, d)| {
+            let p = t;
+            t += d;
+            p
+        })
+        .collect()
 }
 
 /// The session's decision for a break: stored, or made now (one ADS call however
@@ -366,7 +440,9 @@ pub fn player_params(query: Option<&str>) -> Result<BTreeMap<String, String>, Er
                 "player parameter `{k}` is too long"
             )));
         }
-        out.insert(k.into_owned(), v.into_owned());
+        // `ads.NAME=value` (MediaTailor's form) is `[player_params.NAME]` too.
+        let k = k.strip_prefix("ads.").unwrap_or(&k).to_string();
+        out.insert(k, v.into_owned());
         if out.len() > MAX_PLAYER_PARAMS {
             return Err(Error::BadRequest("too many player parameters".into()));
         }
@@ -461,6 +537,8 @@ mod tests {
         let p = player_params(Some("pod=two&x.y=1%202")).unwrap();
         assert_eq!(p.get("pod").map(String::as_str), Some("two"));
         assert_eq!(p.get("x.y").map(String::as_str), Some("1 2"));
+        let p = player_params(Some("ads.deviceType=ipad")).unwrap();
+        assert_eq!(p.get("deviceType").map(String::as_str), Some("ipad"));
         assert!(player_params(Some("bad%20name=1")).is_err());
         assert!(player_params(Some(&format!("a={}", "x".repeat(2000)))).is_err());
     }

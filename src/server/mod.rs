@@ -5,6 +5,7 @@
 
 pub mod dash;
 pub mod hls;
+pub mod report;
 pub mod state;
 
 use axum::body::Body;
@@ -31,6 +32,12 @@ pub fn router(state: AppState) -> Router {
             get(hls::manifest),
         )
         .route("/v1/dash/{config}/{*rest}", get(dash::dash))
+        .route("/v1/segment/{session}/{*rest}", get(report::segment))
+        .route("/v1/tracking/{session}", get(report::tracking_doc))
+        .route(
+            "/v1/session/{config}/{*path}",
+            axum::routing::post(report::create_session),
+        )
         .fallback(fallback)
         .layer(middleware::from_fn(cors_and_errors))
         .with_state(state)

@@ -8,4 +8,4 @@ pub mod id;
 pub mod store;
 
 pub use id::SessionId;
-pub use store::{Beacon, DecidedAd, Decision, MemoryStore, Session, SessionStore};
+pub use store::{Beacon, DecidedAd, Decision, MemoryStore, ReportingMode, Session, SessionStore};

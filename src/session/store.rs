@@ -40,6 +40,20 @@ pub struct Session {
     pub referer: String,
     /// The origin multivariant playlist the session started from, if any.
     pub master_url: Option<String>,
+    /// Who reports ad impressions: us (server) or the player (client).
+    #[serde(default)]
+    pub reporting: ReportingMode,
+}
+
+/// Who fires the VAST beacons.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportingMode {
+    /// splicepoint fires them as the player fetches ad segments (the default).
+    #[default]
+    Server,
+    /// The player fires them from the tracking API.
+    Client,
 }
 
 /// One ad chosen for a break.
@@ -124,12 +138,25 @@ pub trait SessionStore: Send + Sync {
     /// Merge updated records: the first numbering written for a break stands, the
     /// anchor only moves forward, completion is set once.
     fn merge_records(&self, id: &SessionId, updates: Vec<BreakRecord>) -> BoxFuture<'_, ()>;
+    /// Every decision of the session, by break id.
+    fn decisions(&self, id: &SessionId) -> BoxFuture<'_, Vec<(String, Arc<Decision>)>>;
+    /// Set `key` to `value` unless it is set: true for the first caller only, false
+    /// for every later one (and for an unknown session). Beacons use it to fire
+    /// once per session, whichever instance serves the segment.
+    fn set_once(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, bool>;
+    /// Set `key` to `value`.
+    fn set_value(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, ()>;
+    /// The value of `key`.
+    fn value(&self, id: &SessionId, key: &str) -> BoxFuture<'_, Option<String>>;
+    /// Every (key, value) whose key starts with `prefix`, sorted by key.
+    fn values(&self, id: &SessionId, prefix: &str) -> BoxFuture<'_, Vec<(String, String)>>;
 }
 
 #[derive(Default)]
 struct State {
     decisions: HashMap<String, Arc<Decision>>,
     records: Vec<BreakRecord>,
+    values: BTreeMap<String, String>,
 }
 
 struct Entry {
@@ -249,6 +276,73 @@ impl SessionStore for MemoryStore {
                     .clone(),
                 None => Vec::new(),
             }
+        })
+    }
+
+    fn decisions(&self, id: &SessionId) -> BoxFuture<'_, Vec<(String, Arc<Decision>)>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let Some(entry) = self.sessions.get(&id).await else {
+                return Vec::new();
+            };
+            let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut all: Vec<_> = state
+                .decisions
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all
+        })
+    }
+
+    fn set_once(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, bool> {
+        let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
+        Box::pin(async move {
+            let Some(entry) = self.sessions.get(&id).await else {
+                return false;
+            };
+            let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.values.contains_key(&key) {
+                return false;
+            }
+            state.values.insert(key, value);
+            true
+        })
+    }
+
+    fn set_value(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, ()> {
+        let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
+        Box::pin(async move {
+            if let Some(entry) = self.sessions.get(&id).await {
+                let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+                state.values.insert(key, value);
+            }
+        })
+    }
+
+    fn value(&self, id: &SessionId, key: &str) -> BoxFuture<'_, Option<String>> {
+        let (id, key) = (id.clone(), key.to_string());
+        Box::pin(async move {
+            let entry = self.sessions.get(&id).await?;
+            let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.values.get(&key).cloned()
+        })
+    }
+
+    fn values(&self, id: &SessionId, prefix: &str) -> BoxFuture<'_, Vec<(String, String)>> {
+        let (id, prefix) = (id.clone(), prefix.to_string());
+        Box::pin(async move {
+            let Some(entry) = self.sessions.get(&id).await else {
+                return Vec::new();
+            };
+            let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            state
+                .values
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
         })
     }
 

@@ -109,7 +109,7 @@ pub struct BreakDone {
 }
 
 /// Everything one splice needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct SpliceInput<'a> {
     /// The origin media playlist, segment URIs already absolute.
     pub playlist: &'a MediaPlaylist,
@@ -120,6 +120,8 @@ pub struct SpliceInput<'a> {
     pub fills: &'a HashMap<String, BreakFill>,
     /// The session's records.
     pub records: &'a [BreakRecord],
+    /// How to write ad segment URIs; `None`: as they are.
+    pub ad_uri: Option<AdUri<'a>>,
 }
 
 /// The personalized playlist and the records the caller must store.
@@ -129,6 +131,11 @@ pub struct SpliceOutput {
     pub text: String,
     /// New or changed records.
     pub records: Vec<BreakRecord>,
+    /// (media sequence number, duration) of every segment written, in order.
+    pub segments: Vec<(u64, f64)>,
+    /// (break id, ad index, media sequence number) of each ad whose first segment
+    /// was written.
+    pub ad_starts: Vec<(String, usize, u64)>,
 }
 
 /// The id under which each break's decision and record live: the break's own id
@@ -159,18 +166,41 @@ struct Item<'a> {
     seg: &'a AdSegment,
     end: f64,
     discontinuity: bool,
+    /// (ad index, segment index, segment count) for ads; `None` for slate.
+    pos: Option<(usize, usize, usize)>,
 }
+
+/// Where an ad segment sits, for callers that route ad segments through
+/// themselves (server-side reporting).
+#[derive(Debug, Clone, Copy)]
+pub struct AdRef<'a> {
+    /// The break's effective id.
+    pub break_id: &'a str,
+    /// Index of the ad in the break's pod.
+    pub ad: usize,
+    /// Index of the segment in the ad.
+    pub index: usize,
+    /// Segments in the ad.
+    pub count: usize,
+    /// The segment.
+    pub segment: &'a AdSegment,
+}
+
+/// Writes the URI of an ad segment (default: the segment's own URI).
+pub type AdUri<'a> = &'a (dyn Fn(&AdRef<'_>) -> String + Sync);
 
 fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
     let mut items = Vec::new();
     let mut t = 0.0;
-    for ad in &fill.ads {
+    for (a, ad) in fill.ads.iter().enumerate() {
+        let count = ad.segments.len();
         for (j, seg) in ad.segments.iter().enumerate() {
             t += seg.duration;
             items.push(Item {
                 seg,
                 end: t,
                 discontinuity: j == 0 || seg.discontinuity,
+                pos: Some((a, j, count)),
             });
         }
     }
@@ -192,6 +222,7 @@ fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
                     seg,
                     end: t,
                     discontinuity: j == 0 || seg.discontinuity,
+                    pos: None,
                 });
                 added = true;
             }
@@ -204,7 +235,7 @@ fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
 }
 
 enum Entry<'a> {
-    Ad(&'a AdSegment, bool),
+    Ad(&'a AdSegment, bool, Option<(usize, usize, usize)>),
     /// A content segment inside a break (filler), with forced discontinuity.
     Filler(&'a Segment, bool),
 }
@@ -242,6 +273,8 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
     let mut updates: Vec<BreakRecord> = Vec::new();
     let mut after_ad = false; // the previous written segment was an ad or slate
     let mut resume_forced: Option<u64> = None;
+    let mut written: Vec<(u64, f64)> = Vec::with_capacity(n + 16);
+    let mut ad_starts: Vec<(String, usize, u64)> = Vec::new();
 
     let mut breaks: Vec<(usize, &AdBreak, Option<&String>)> = input
         .breaks
@@ -344,7 +377,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             let mut entries: Vec<(Entry, f64)> = items
                 .iter()
                 .take_while(|it| it.end <= available + DURATION_TOLERANCE)
-                .map(|it| (Entry::Ad(it.seg, it.discontinuity), it.end))
+                .map(|it| (Entry::Ad(it.seg, it.discontinuity, it.pos), it.end))
                 .collect();
             if !b.insert {
                 let mut first_filler = true;
@@ -380,7 +413,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             for (k, (entry, end)) in entries.iter().enumerate() {
                 let msn = rec.out_start_msn + k as u64;
                 let disc = match entry {
-                    Entry::Ad(_, d) | Entry::Filler(_, d) => *d,
+                    Entry::Ad(_, d, _) | Entry::Filler(_, d) => *d,
                 };
                 if disc {
                     cc += 1;
@@ -395,7 +428,11 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                     model::push_line(&mut body, l);
                 }
                 match entry {
-                    Entry::Ad(seg, _) => {
+                    Entry::Ad(seg, _, pos) => {
+                        written.push((msn, seg.duration));
+                        if let Some((ad, 0, _)) = pos {
+                            ad_starts.push((id.clone(), *ad, msn));
+                        }
                         if disc {
                             model::push_line(&mut body, DISCONTINUITY);
                         }
@@ -413,11 +450,24 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                             model::push_line(&mut body, l);
                         }
                         model::push_line(&mut body, &seg.extinf);
-                        model::push_line(&mut body, &seg.uri);
+                        match (input.ad_uri, pos) {
+                            (Some(f), Some((ad, index, count))) => {
+                                let uri = f(&AdRef {
+                                    break_id: id,
+                                    ad: *ad,
+                                    index: *index,
+                                    count: *count,
+                                    segment: seg,
+                                });
+                                model::push_line(&mut body, &uri);
+                            }
+                            _ => model::push_line(&mut body, &seg.uri),
+                        }
                         max_duration = max_duration.max(seg.duration);
                         after_ad = true;
                     }
                     Entry::Filler(s, _) => {
+                        written.push((msn, s.duration));
                         write_content(&mut body, pl, s, disc, after_ad, true);
                         max_duration = max_duration.max(s.duration);
                         after_ad = false;
@@ -477,6 +527,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             first = Some((msn, cc, s.discontinuity || forced));
         }
         write_content(&mut body, pl, s, forced, after_ad, forced);
+        written.push((msn, s.duration));
         max_duration = max_duration.max(s.duration);
         after_ad = false;
         i += 1;
@@ -501,6 +552,8 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
     SpliceOutput {
         text,
         records: updates,
+        segments: written,
+        ad_starts,
     }
 }
 

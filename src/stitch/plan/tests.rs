@@ -139,6 +139,7 @@ fn live_window_keeps_continuity_over_100_refreshes() {
             breaks: &breaks,
             fills: &fills,
             records: &records,
+            ad_uri: None,
         });
         store(&mut records, out.records);
         refreshes += 1;
@@ -225,6 +226,7 @@ fn vod_inserts_at_markers_and_keeps_endlist() {
         breaks: &breaks,
         fills: &fills,
         records: &[],
+        ad_uri: None,
     });
     insta::assert_snapshot!(out.text);
 }
@@ -241,6 +243,7 @@ fn encrypted_content_gets_key_none_for_ads_and_its_key_back() {
         breaks: &breaks,
         fills: &fills,
         records: &[],
+        ad_uri: None,
     });
     insta::assert_snapshot!(out.text);
 }
@@ -256,6 +259,7 @@ fn unknown_tags_of_replaced_segments_pass_through() {
         breaks: &breaks,
         fills: &fills,
         records: &[],
+        ad_uri: None,
     });
     assert!(out.text.contains("#EXT-X-MYSTERY:42\n"));
     assert!(out.text.contains("X-COM-FOO"));
@@ -273,6 +277,7 @@ fn no_fill_passes_content_through_verbatim() {
         breaks: &breaks,
         fills: &HashMap::new(),
         records: &[],
+        ad_uri: None,
     });
     assert_eq!(out.text, text);
     assert!(out.records.is_empty());
@@ -308,6 +313,7 @@ fn window_past_the_break_start_keeps_showing_its_ads() {
             breaks: &breaks,
             fills: &fills,
             records: &records,
+            ad_uri: None,
         });
         store(&mut records, out.records);
         if first == 28 {

@@ -1,0 +1,373 @@
+//! Ad reporting end to end: a simulated player, an in-process origin, ADS and
+//! beacon collector.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use splicepoint::config::PlaybackConfig;
+use splicepoint::hls::model::parse_media;
+use splicepoint::server::{router, AppState};
+
+#[derive(Default)]
+struct Up {
+    base: Mutex<String>,
+    /// (ad, event, user agent, x-forwarded-for) in arrival order.
+    beacons: Mutex<Vec<(String, String, String, String)>>,
+}
+
+fn ad_xml(base: &str, id: &str, seq: u32, secs: u32, dir: &str) -> String {
+    let b = |e: &str| format!("<![CDATA[{base}/beacon?ad={id}&e={e}&cb=[CACHEBUSTING]]]>");
+    let events: String = [
+        "start",
+        "firstQuartile",
+        "midpoint",
+        "thirdQuartile",
+        "complete",
+        "pause",
+    ]
+    .iter()
+    .map(|e| format!("<Tracking event=\"{e}\">{}</Tracking>", b(e)))
+    .collect();
+    format!(
+        "<Ad id=\"{id}\" sequence=\"{seq}\"><InLine><AdSystem>t</AdSystem><AdTitle>{id}</AdTitle><Impression>{}</Impression><Creatives><Creative id=\"c-{id}\"><Linear><Duration>00:00:{secs:02}</Duration><TrackingEvents>{events}</TrackingEvents><VideoClicks><ClickThrough>https://advertiser.example/{id}</ClickThrough></VideoClicks><MediaFiles><MediaFile delivery=\"streaming\" type=\"application/x-mpegURL\" width=\"320\" height=\"180\">{base}/origin/{dir}/index.m3u8</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad>",
+        b("impression")
+    )
+}
+
+async fn upstream(
+    State(up): State<Arc<Up>>,
+    Path(path): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let base = up.base.lock().unwrap().clone();
+    let hls = |s: String| ([("content-type", "application/vnd.apple.mpegurl")], s).into_response();
+    match path.as_str() {
+        "origin/vod/index.m3u8" => {
+            let mut s = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n".to_string();
+            for k in 0..5 {
+                s.push_str(&format!("#EXTINF:2.000,\nc{k}.ts\n"));
+            }
+            hls(s + "#EXT-X-ENDLIST\n")
+        }
+        "origin/ad4/index.m3u8" | "origin/ad2/index.m3u8" => {
+            let n = if path.contains("ad4") { 4 } else { 2 };
+            let mut s = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n".to_string();
+            for k in 0..n {
+                s.push_str(&format!("#EXTINF:2.000,\ns{k}.ts\n"));
+            }
+            hls(s + "#EXT-X-ENDLIST\n")
+        }
+        "vast" => {
+            let body = format!(
+                "<VAST version=\"4.0\">{}{}</VAST>",
+                ad_xml(&base, "A", 1, 8, "ad4"),
+                ad_xml(&base, "B", 2, 4, "ad2")
+            );
+            ([("content-type", "application/xml")], body).into_response()
+        }
+        "beacon" => {
+            let h = |n: &str| {
+                headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            up.beacons.lock().unwrap().push((
+                q.get("ad").cloned().unwrap_or_default(),
+                q.get("e").cloned().unwrap_or_default(),
+                h("user-agent"),
+                h("x-forwarded-for"),
+            ));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        p if p.starts_with("origin/") && p.ends_with(".ts") => "segment-bytes".into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+struct Env {
+    up: Arc<Up>,
+    proxy: String,
+    http: reqwest::Client,
+}
+
+async fn env() -> Env {
+    let up = Arc::new(Up::default());
+    let app = Router::new()
+        .route("/{*path}", get(upstream))
+        .with_state(up.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    *up.base.lock().unwrap() = base.clone();
+    let channel = PlaybackConfig {
+        origin: format!("{base}/origin/"),
+        ads_url: format!("{base}/vast?s=[session.id]"),
+        ..PlaybackConfig::default()
+    }
+    .validate("test", "r")
+    .unwrap();
+    let state = AppState::new(Arc::new([("r".to_string(), Arc::new(channel))].into()));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("TestPlayer/1.0")
+        .build()
+        .unwrap();
+    Env { up, proxy, http }
+}
+
+impl Env {
+    /// A server-mode session's media playlist: (manifest URL, segment URIs).
+    async fn playlist(&self) -> (String, Vec<String>) {
+        let r = self
+            .http
+            .get(format!("{}/v1/master/r/vod/index.m3u8", self.proxy))
+            .header("x-forwarded-for", "203.0.113.7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 302);
+        let loc = r.headers()["location"].to_str().unwrap().to_string();
+        let text = self
+            .http
+            .get(format!("{}{loc}", self.proxy))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        (
+            loc,
+            parse_media(&text)
+                .unwrap()
+                .segments
+                .iter()
+                .map(|s| s.uri.clone())
+                .collect(),
+        )
+    }
+
+    async fn fetch(&self, uri: &str) -> u16 {
+        let url = if uri.starts_with('/') {
+            format!("{}{uri}", self.proxy)
+        } else {
+            uri.to_string()
+        };
+        self.http.get(url).send().await.unwrap().status().as_u16()
+    }
+
+    /// Wait (bounded) until `n` beacons arrived, then a little more for strays.
+    async fn beacons(&self, n: usize) -> Vec<(String, String)> {
+        for _ in 0..50 {
+            if self.up.beacons.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.up
+            .beacons
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(a, e, _, _)| (a.clone(), e.clone()))
+            .collect()
+    }
+}
+
+const FULL: [&str; 6] = [
+    "impression",
+    "start",
+    "firstQuartile",
+    "midpoint",
+    "thirdQuartile",
+    "complete",
+];
+
+fn expect(ad: &str, events: &[&str]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| (ad.to_string(), e.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_player_that_plays_both_ads_fires_each_beacon_once_in_order() {
+    let e = env().await;
+    let (_, segs) = e.playlist().await;
+    assert_eq!(segs.len(), 6 + 5);
+    assert!(
+        segs[..6].iter().all(|s| s.starts_with("/v1/segment/")),
+        "{segs:?}"
+    );
+    for s in &segs[..6] {
+        assert_eq!(e.fetch(s).await, 302);
+        // Retries add nothing.
+        assert_eq!(e.fetch(s).await, 302);
+    }
+    let got = e.beacons(12).await;
+    let mut want = expect("A", &FULL);
+    want.extend(expect("B", &FULL));
+    assert_eq!(got, want);
+    let raw = e.up.beacons.lock().unwrap().clone();
+    assert!(
+        raw.iter()
+            .all(|(_, _, ua, xff)| ua == "TestPlayer/1.0" && xff == "203.0.113.7"),
+        "{raw:?}"
+    );
+}
+
+#[tokio::test]
+async fn manifest_only_fires_nothing_and_stopping_mid_ad_fires_what_was_reached() {
+    let e = env().await;
+    let (_, segs) = e.playlist().await;
+    assert!(
+        e.beacons(1).await.is_empty(),
+        "a manifest alone is not an impression"
+    );
+    // Two of ad A's four segments: impression, start, first quartile (and midpoint
+    // is reached only at the third segment).
+    e.fetch(&segs[0]).await;
+    e.fetch(&segs[1]).await;
+    assert_eq!(e.beacons(3).await, expect("A", &FULL[..3]));
+}
+
+#[tokio::test]
+async fn segment_route_refuses_foreign_targets() {
+    let e = env().await;
+    let (_, segs) = e.playlist().await;
+    let mut parts: Vec<String> = segs[0].split('/').map(str::to_string).collect();
+    parts[8] = splicepoint::session::id::hex(b"https://evil.example/x.ts");
+    let evil = parts.join("/");
+    assert_eq!(e.fetch(&evil).await, 400);
+    assert!(e.beacons(1).await.is_empty());
+}
+
+#[tokio::test]
+async fn tracking_json_matches_the_manifest() {
+    let e = env().await;
+    let (loc, segs) = e.playlist().await;
+    let sid = loc.split('/').nth(4).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(
+        &e.http
+            .get(format!("{}/v1/tracking/{sid}", e.proxy))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let avails = doc["avails"].as_array().unwrap();
+    assert_eq!(avails.len(), 1);
+    let ads = avails[0]["ads"].as_array().unwrap();
+    assert_eq!(ads.len(), 2);
+    assert_eq!(ads[0]["adId"], "A");
+    assert_eq!(ads[0]["creativeId"], "c-A");
+    assert_eq!(ads[0]["startTimeInSeconds"], 0.0);
+    assert_eq!(ads[0]["durationInSeconds"], 8.0);
+    assert_eq!(ads[1]["startTimeInSeconds"], 8.0);
+    assert_eq!(ads[1]["adClickThrough"], "https://advertiser.example/B");
+    let events: Vec<&str> = ads[0]["trackingEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "impression",
+            "start",
+            "firstQuartile",
+            "midpoint",
+            "thirdQuartile",
+            "complete",
+            "pause"
+        ]
+    );
+    let mid = &ads[0]["trackingEvents"][3];
+    assert_eq!(mid["startTimeInSeconds"], 4.0);
+    assert!(mid["beaconUrls"][0]
+        .as_str()
+        .unwrap()
+        .contains("e=midpoint"));
+    // The manifest agrees: ad B's first segment is the fifth segment, at 8 s.
+    assert!(segs[4].contains("/1/0/2/"), "{}", segs[4]);
+    assert!(segs[4].ends_with("/s0.ts"), "{}", segs[4]);
+}
+
+#[tokio::test]
+async fn explicit_client_side_session() {
+    let e = env().await;
+    let r = e
+        .http
+        .post(format!("{}/v1/session/r/vod/index.m3u8", e.proxy))
+        .body(r#"{"adsParams":{"deviceType":"ipad"},"playerParams":{"x":"1"},"reportingMode":"client"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let manifest = body["manifestUrl"].as_str().unwrap();
+    assert!(manifest.starts_with("/v1/manifest/r/"));
+    assert!(body["trackingUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with("/v1/tracking/"));
+    let text = e
+        .http
+        .get(format!("{}{manifest}", e.proxy))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let segs: Vec<String> = parse_media(&text)
+        .unwrap()
+        .segments
+        .iter()
+        .map(|s| s.uri.clone())
+        .collect();
+    assert!(
+        segs[0].ends_with("/origin/ad4/s0.ts"),
+        "client mode: direct ad URIs, {segs:?}"
+    );
+    for s in &segs {
+        e.fetch(s).await;
+    }
+    assert!(
+        e.beacons(1).await.is_empty(),
+        "the player reports in client mode"
+    );
+    let bad = e
+        .http
+        .post(format!("{}/v1/session/r/vod/index.m3u8", e.proxy))
+        .body(r#"{"reportingMode":"sometimes"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let bad = e
+        .http
+        .post(format!("{}/v1/session/r/vod/index.m3u8", e.proxy))
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
