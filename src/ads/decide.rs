@@ -233,6 +233,7 @@ mod tests {
             client_ip: "10.0.0.1".into(),
             referer: "".into(),
             master_url: None,
+            reporting: Default::default(),
         };
         let vars = BTreeMap::from([("scte.cue".to_string(), "/DA=".to_string())]);
         let avail = Avail {
