@@ -58,7 +58,14 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("bind {listen}"))?;
-            (listener, router(AppState::new(Arc::new(channels))))
+            let mut state = AppState::new(Arc::new(channels));
+            state.config_dir = Some(config_dir.clone());
+            state.admin_token = std::env::var(splicepoint::server::admin::ENV_ADMIN_TOKEN)
+                .ok()
+                .filter(|t| !t.is_empty())
+                .map(Into::into);
+            splicepoint::server::admin::spawn_reloader(state.clone(), config_dir);
+            (listener, router(state))
         }
         Command::Demo {
             listen,

@@ -3,6 +3,7 @@
 //! I/O. Handlers read like pipeline phases: extract, fetch (I/O), plan and rewrite
 //! (pure), respond.
 
+pub mod admin;
 pub mod dash;
 pub mod hls;
 pub mod report;
@@ -37,6 +38,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/session/{config}/{*path}",
             axum::routing::post(report::create_session),
+        )
+        .route("/v1/configs", get(admin::list))
+        .route(
+            "/v1/configs/{name}",
+            get(admin::get_one).put(admin::put).delete(admin::delete),
         )
         .fallback(fallback)
         .layer(middleware::from_fn(cors_and_errors))

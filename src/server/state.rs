@@ -26,6 +26,10 @@ pub struct AppState {
     pub decisions_inflight: Cache<(SessionId, String), Arc<Decision>>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The configuration directory (serve mode): where the admin API writes.
+    pub config_dir: Option<std::path::PathBuf>,
+    /// The admin API's bearer token; `None`: the API is off.
+    pub admin_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -48,6 +52,8 @@ impl AppState {
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
             metrics,
+            config_dir: None,
+            admin_token: None,
         }
     }
 
