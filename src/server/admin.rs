@@ -41,9 +41,10 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-fn authorize(st: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+/// `None` when the request may use the API, else the refusal.
+fn refusal(st: &AppState, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = st.admin_token.as_deref() else {
-        return Err(admin_error(
+        return Some(admin_error(
             StatusCode::FORBIDDEN,
             "admin_disabled",
             "the admin API is off: no token is configured",
@@ -55,9 +56,9 @@ fn authorize(st: &AppState, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     if constant_time_eq(given.as_bytes(), token.as_bytes()) {
-        Ok(())
+        None
     } else {
-        Err(admin_error(
+        Some(admin_error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "a valid bearer token is required",
@@ -88,7 +89,7 @@ fn config_json(c: &Channel) -> serde_json::Value {
 
 /// `GET /v1/configs`
 pub async fn list(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
+    if let Some(r) = refusal(&st, &headers) {
         return r;
     }
     let channels = st
@@ -106,7 +107,7 @@ pub async fn get_one(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
+    if let Some(r) = refusal(&st, &headers) {
         return r;
     }
     match st.channel(&name) {
@@ -121,7 +122,7 @@ pub async fn put(
     Path(name): Path<String>,
     req: Request<Body>,
 ) -> Response {
-    if let Err(r) = authorize(&st, req.headers()) {
+    if let Some(r) = refusal(&st, req.headers()) {
         return r;
     }
     let Some(dir) = st.config_dir.clone() else {
@@ -189,7 +190,7 @@ pub async fn delete(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authorize(&st, &headers) {
+    if let Some(r) = refusal(&st, &headers) {
         return r;
     }
     if st.channel(&name).is_none() {
