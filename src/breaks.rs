@@ -52,6 +52,16 @@ pub enum Dialect {
     DateRange,
     /// No marker: a pre-roll added to a VOD asset without markers.
     Implicit,
+    /// `EXT-OATCLS-SCTE35` alone (a base64 cue; the cue decides).
+    Oatcls,
+    /// `EXT-X-SCTE35` (`CUE=`, `CUE-OUT=YES|CONT`, `CUE-IN=YES`).
+    Scte35,
+    /// `EXT-X-SPLICEPOINT-SCTE35` (a base64 cue; the cue decides).
+    Splicepoint,
+    /// Adobe Primetime `EXT-X-CUE` / `EXT-X-CUE-CONT`.
+    Primetime,
+    /// `EXT-X-CUE-SPAN` (inside a break).
+    CueSpan,
 }
 
 /// Where a break starts within the visible playlist.

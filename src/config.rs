@@ -60,6 +60,16 @@ pub struct PlaybackConfig {
     /// How long the last good origin manifest may stand in for a failing origin,
     /// seconds.
     pub stale_if_error_secs: u64,
+    /// SCTE-35 `segmentation_type_id`s (TOML integers: `0x34` or `52`) whose cues act
+    /// on ad breaks: an even id opens a break, an odd id closes one. `splice_insert`
+    /// cues always count. Default: 0x22/0x23 (Break), 0x30/0x31 (Provider
+    /// Advertisement), 0x32/0x33 (Distributor Advertisement), 0x34/0x35 (Provider
+    /// Placement Opportunity), 0x36/0x37 (Distributor Placement Opportunity).
+    pub scte35_segmentation_types: Vec<u8>,
+    /// Accept SCTE-35 cues whose `CRC_32` is wrong (some encoders never compute it).
+    /// Off by default: such a cue is malformed, and a marker that only carries it
+    /// passes the content through.
+    pub scte35_lenient_crc: bool,
 }
 
 impl Default for PlaybackConfig {
@@ -78,6 +88,8 @@ impl Default for PlaybackConfig {
             default_avail_duration_secs: 30.0,
             vod_avail_duration_secs: 30.0,
             stale_if_error_secs: 30,
+            scte35_segmentation_types: crate::scte35::rules::DEFAULT_SEGMENTATION_TYPES.to_vec(),
+            scte35_lenient_crc: false,
         }
     }
 }
@@ -117,6 +129,14 @@ impl Channel {
     /// ADS timeout.
     pub fn ads_timeout(&self) -> Duration {
         Duration::from_millis(self.raw.ads_timeout_ms)
+    }
+
+    /// The rules for SCTE-35 cues (`scte35_segmentation_types`, `scte35_lenient_crc`).
+    pub fn cue_rules(&self) -> crate::scte35::CueRules {
+        crate::scte35::CueRules {
+            segmentation_types: self.raw.scte35_segmentation_types.clone(),
+            lenient_crc: self.raw.scte35_lenient_crc,
+        }
     }
 }
 
@@ -228,6 +248,17 @@ impl PlaybackConfig {
             if !(v.is_finite() && v > 0.0 && v <= 3600.0) {
                 return Err(err(key, "must be a number of seconds in (0, 3600]"));
             }
+        }
+        let types = &self.scte35_segmentation_types;
+        if let Some(dup) = types
+            .iter()
+            .enumerate()
+            .find_map(|(i, t)| types[..i].contains(t).then_some(t))
+        {
+            return Err(err(
+                "scte35_segmentation_types",
+                &format!("{dup:#04x} is listed twice"),
+            ));
         }
         Ok(Channel {
             name,

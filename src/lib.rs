@@ -10,6 +10,9 @@
 //! - [`vast`]: VAST 2/3/4 parsing.
 //! - [`config`]: playback configurations (TOML), validation.
 //!
+//! - [`scte35`]: SCTE-35 cues: decoder (binary, base64, hex, DASH XML), encoder,
+//!   and the rules that turn cues into breaks.
+//!
 //! I/O modules (thin, async):
 //! - [`origin`]: origin fetches with timeouts, size caps, a shared coalescing cache.
 //! - [`ads`]: ADS URL templates, VAST wrapper resolution, ad decisions.
@@ -17,6 +20,7 @@
 //! - [`server`]: axum routes, headers, errors to HTTP.
 //! - [`demo`]: the built-in demo origin and demo ad server.
 //! - [`tracking`]: ad reporting: beacons (server-side) and the tracking document.
+//! - [`inspect`]: `splicepoint inspect`: decoded cues and the breaks of a manifest.
 //! - [`events`]: counters exposed on `/metrics`.
 
 pub mod ads;
@@ -27,8 +31,10 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod hls;
+pub mod inspect;
 pub mod origin;
 pub mod server;
+pub mod scte35;
 pub mod session;
 pub mod stitch;
 pub mod tracking;

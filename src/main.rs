@@ -39,6 +39,11 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         break_every: u64,
     },
+    /// Decode SCTE-35 cues and list the ad breaks of a manifest.
+    Inspect {
+        #[command(subcommand)]
+        what: splicepoint::inspect::InspectCommand,
+    },
 }
 
 #[tokio::main]
@@ -52,6 +57,10 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let (listener, app) = match Cli::parse().command {
+        Command::Inspect { what } => {
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            return Ok(splicepoint::inspect::run(what, &mut out, &mut err).await?);
+        }
         Command::Serve { listen, config_dir } => {
             let channels = splicepoint::config::load_dir(&config_dir)?;
             tracing::info!(count = channels.len(), dir = %config_dir.display(), "Configurations loaded.");

@@ -226,7 +226,7 @@ impl OriginCache {
                     // sees each new segment promptly, one fetch for everyone.
                     Duration::from_millis((pl.target_duration.max(1) * 1000 / 4).clamp(250, 5_000))
                 };
-                let breaks = cue::find_breaks(&pl);
+                let breaks = cue::find_breaks_with(&pl, &channel.cue_rules());
                 (
                     Manifest::Media(ParsedMedia {
                         playlist: pl,
