@@ -73,6 +73,7 @@ fn case(segments: u64, breaks: u64) -> Case {
         ads: vec![rendition("ad1", 5), rendition("ad2", 3)],
         slate: Some(rendition("slate", 1)),
         planned: 16.0,
+        ..Default::default()
     };
     let fills = effective_break_ids(&playlist, &breaks, &[])
         .into_iter()

@@ -60,6 +60,23 @@ pub struct PlaybackConfig {
     /// How long the last good origin manifest may stand in for a failing origin,
     /// seconds.
     pub stale_if_error_secs: u64,
+    /// Personalization threshold, seconds: an unfilled remainder of a break longer
+    /// than this plays the content instead of slate. Unset: always slate.
+    pub personalization_threshold_secs: Option<f64>,
+    /// HLS bumper played before the ads of every filled break.
+    pub bumper_start: Option<String>,
+    /// HLS bumper played after the ads of every filled break.
+    pub bumper_end: Option<String>,
+    /// DASH bumper played before the ads of every filled break.
+    pub dash_bumper_start: Option<String>,
+    /// DASH bumper played after the ads of every filled break.
+    pub dash_bumper_end: Option<String>,
+    /// ADS URL template of the live pre-roll, played when a live HLS session starts.
+    pub live_preroll_ads_url: Option<String>,
+    /// Longest live pre-roll, seconds.
+    pub live_preroll_max_duration_secs: f64,
+    /// Avail suppression (a session's own settings override it).
+    pub avail_suppression: AvailSuppression,
     /// SCTE-35 `segmentation_type_id`s (TOML integers: `0x34` or `52`) whose cues act
     /// on ad breaks: an even id opens a break, an odd id closes one. `splice_insert`
     /// cues always count. Default: 0x22/0x23 (Break), 0x30/0x31 (Provider
@@ -88,10 +105,58 @@ impl Default for PlaybackConfig {
             default_avail_duration_secs: 30.0,
             vod_avail_duration_secs: 30.0,
             stale_if_error_secs: 30,
+            personalization_threshold_secs: None,
+            bumper_start: None,
+            bumper_end: None,
+            dash_bumper_start: None,
+            dash_bumper_end: None,
+            live_preroll_ads_url: None,
+            live_preroll_max_duration_secs: 30.0,
+            avail_suppression: AvailSuppression::default(),
             scte35_segmentation_types: crate::scte35::rules::DEFAULT_SEGMENTATION_TYPES.to_vec(),
             scte35_lenient_crc: false,
         }
     }
+}
+
+/// Which ad breaks are left unfilled (MediaTailor's avail suppression).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct AvailSuppression {
+    /// `off`, `behind_live_edge` or `after_live_edge`.
+    pub mode: SuppressionMode,
+    /// Seconds: how far behind the live edge (behind_live_edge), or how long after
+    /// the session started (after_live_edge).
+    pub value_secs: f64,
+    /// `full_avail_only` (a suppressed break plays its content) or `partial_avail`
+    /// (behind_live_edge: a break still running when first seen is filled).
+    pub fill_policy: FillPolicy,
+}
+
+/// Avail suppression modes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionMode {
+    /// Every break is filled.
+    #[default]
+    Off,
+    /// Breaks that started more than `value_secs` behind the live edge when the
+    /// session first saw them are left as content.
+    BehindLiveEdge,
+    /// Breaks first seen within `value_secs` of the session's start are left as
+    /// content (the viewer just tuned in).
+    AfterLiveEdge,
+}
+
+/// What suppression does with a break in progress.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillPolicy {
+    /// Suppress the whole break.
+    #[default]
+    FullAvailOnly,
+    /// Fill a break that is still running.
+    PartialAvail,
 }
 
 /// A configuration problem: which file, which key, why.
@@ -258,6 +323,53 @@ impl PlaybackConfig {
             return Err(err(
                 "scte35_segmentation_types",
                 &format!("{dup:#04x} is listed twice"),
+            ));
+        }
+        if let Some(t) = self.personalization_threshold_secs {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(err(
+                    "personalization_threshold_secs",
+                    "must be a number of seconds >= 0",
+                ));
+            }
+        }
+        for (key, v) in [
+            ("bumper_start", &self.bumper_start),
+            ("bumper_end", &self.bumper_end),
+            ("dash_bumper_start", &self.dash_bumper_start),
+            ("dash_bumper_end", &self.dash_bumper_end),
+        ] {
+            if let Some(v) = v {
+                http_url(file, key, v)?;
+            }
+        }
+        if let Some(u) = &self.live_preroll_ads_url {
+            if u.split("://")
+                .nth(1)
+                .and_then(|r| r.split(['/', '?']).next())
+                .is_some_and(|h| h.contains('['))
+            {
+                return Err(err(
+                    "live_preroll_ads_url",
+                    "the scheme and host must be literal, not template variables",
+                ));
+            }
+            http_url(file, "live_preroll_ads_url", &u.replace(['[', ']'], ""))?;
+        }
+        if !(self.live_preroll_max_duration_secs.is_finite()
+            && self.live_preroll_max_duration_secs > 0.0
+            && self.live_preroll_max_duration_secs <= 600.0)
+        {
+            return Err(err(
+                "live_preroll_max_duration_secs",
+                "must be a number of seconds in (0, 600]",
+            ));
+        }
+        let v = self.avail_suppression.value_secs;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(err(
+                "avail_suppression",
+                "valueSecs must be a number of seconds >= 0",
             ));
         }
         Ok(Channel {

@@ -69,6 +69,7 @@ fn corpus_playlists_round_trip_and_splice() {
                                     ads: vec![ad.clone()],
                                     slate: None,
                                     planned: 30.0,
+                                    ..Default::default()
                                 },
                             )
                         })

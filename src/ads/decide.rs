@@ -234,6 +234,8 @@ mod tests {
             referer: "".into(),
             master_url: None,
             reporting: Default::default(),
+            created_unix: 0,
+            suppression: None,
         };
         let vars = BTreeMap::from([("scte.cue".to_string(), "/DA=".to_string())]);
         let avail = Avail {

@@ -41,6 +41,13 @@ pub struct DashFill {
     pub slate: Option<Arc<DashAd>>,
     /// Avail duration, seconds.
     pub planned: f64,
+    /// Played before the ads (only when the break has ads).
+    pub bumper_start: Option<Arc<DashAd>>,
+    /// Played after the ads (only when the break has ads).
+    pub bumper_end: Option<Arc<DashAd>>,
+    /// Personalization threshold, seconds: a longer unfilled remainder plays the
+    /// content instead of slate.
+    pub slate_threshold: Option<f64>,
 }
 
 /// Per-request values.
@@ -366,35 +373,77 @@ pub fn splice_mpd(
             }
             let mut t = start + b.at + shift;
             let mut filled = 0.0;
-            for (n, ad) in fill.ads.iter().enumerate() {
-                if !insert && filled + ad.duration > fill.planned + DURATION_TOLERANCE {
-                    continue;
+            let kept: Vec<(usize, &Arc<DashAd>)> = {
+                let mut total = 0.0;
+                fill.ads
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, ad)| {
+                        let fits =
+                            insert || total + ad.duration <= fill.planned + DURATION_TOLERANCE;
+                        if fits {
+                            total += ad.duration;
+                        }
+                        fits
+                    })
+                    .collect()
+            };
+            let place = |pieces: &mut Vec<Element>,
+                         t: &mut f64,
+                         filled: &mut f64,
+                         ad: &DashAd,
+                         id: String| {
+                pieces.push(ad_period(&el, ad, &id, *t, &indent));
+                *t += ad.duration;
+                *filled += ad.duration;
+            };
+            if !kept.is_empty() {
+                if let Some(bumper) = &fill.bumper_start {
+                    place(
+                        &mut pieces,
+                        &mut t,
+                        &mut filled,
+                        bumper,
+                        format!("{pid}-{}-bumper0", b.id),
+                    );
                 }
-                pieces.push(ad_period(
-                    &el,
-                    ad,
-                    &format!("{pid}-{}-ad{n}", b.id),
-                    t,
-                    &indent,
-                ));
-                t += ad.duration;
-                filled += ad.duration;
             }
-            if let (false, Some(slate)) = (insert, &fill.slate) {
+            for (n, ad) in &kept {
+                place(
+                    &mut pieces,
+                    &mut t,
+                    &mut filled,
+                    ad,
+                    format!("{pid}-{}-ad{n}", b.id),
+                );
+            }
+            if !kept.is_empty() {
+                if let Some(bumper) = &fill.bumper_end {
+                    place(
+                        &mut pieces,
+                        &mut t,
+                        &mut filled,
+                        bumper,
+                        format!("{pid}-{}-bumper1", b.id),
+                    );
+                }
+            }
+            let above_threshold = fill
+                .slate_threshold
+                .is_some_and(|th| fill.planned - filled > th);
+            if let (false, false, Some(slate)) = (insert, above_threshold, &fill.slate) {
                 let mut k = 0;
                 while slate.duration > 0.0
                     && filled + slate.duration <= fill.planned + DURATION_TOLERANCE
                     && k < 500
                 {
-                    pieces.push(ad_period(
-                        &el,
+                    place(
+                        &mut pieces,
+                        &mut t,
+                        &mut filled,
                         slate,
-                        &format!("{pid}-{}-slate{k}", b.id),
-                        t,
-                        &indent,
-                    ));
-                    t += slate.duration;
-                    filled += slate.duration;
+                        format!("{pid}-{}-slate{k}", b.id),
+                    );
                     k += 1;
                 }
             }

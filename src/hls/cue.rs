@@ -863,6 +863,19 @@ pub fn scan_breaks(pl: &MediaPlaylist, rules: &CueRules) -> BreakScan {
                             }
                             found.push(o.close(i));
                         }
+                    } else if open.is_none() && found.is_empty() && i > 0 && i < n {
+                        // The window opened inside a break whose OUT slid out and
+                        // that carries no CONT markers: its end is all we see. A
+                        // session that saw its start matches it by position.
+                        let tag = m.tag;
+                        let mut o = Open::new(m, BreakStart::BeforeWindow, String::new());
+                        o.duration = None;
+                        o.segments = i;
+                        o.content = pl.segments[..i].iter().map(|s| s.duration).sum();
+                        if !o.tags.contains(&tag) {
+                            o.tags.push(tag);
+                        }
+                        found.push(o.close(i));
                     }
                 }
             }

@@ -130,9 +130,10 @@ async fn personalize(
                 None => st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH"),
             }
         }
-        let slate = match &channel.dash_slate {
-            Some(u) => dash_ad(st, channel, u.as_str()).await,
-            None => None,
+        let suppressed = decision.failure.as_deref() == Some(super::hls::SUPPRESSED);
+        let slate = match (&channel.dash_slate, suppressed) {
+            (Some(u), false) => dash_ad(st, channel, u.as_str()).await,
+            _ => None,
         };
         if session.reporting == ReportingMode::Server {
             // Ad segments go through us so the beacons fire as they are fetched.
@@ -156,6 +157,15 @@ async fn personalize(
                 ads,
                 slate,
                 planned,
+                bumper_start: match &channel.raw.dash_bumper_start {
+                    Some(u) => dash_ad(st, channel, u).await,
+                    None => None,
+                },
+                bumper_end: match &channel.raw.dash_bumper_end {
+                    Some(u) => dash_ad(st, channel, u).await,
+                    None => None,
+                },
+                slate_threshold: channel.raw.personalization_threshold_secs,
             },
         );
     }

@@ -24,7 +24,8 @@ use crate::origin::{Fetched, Manifest, ParsedMedia, Purpose};
 use crate::session::id::uuid_v4;
 use crate::session::{Decision, ReportingMode, Session, SessionId};
 use crate::stitch::{
-    effective_break_ids, splice_media, AdRef, AdRendition, AdUri, BreakFill, SpliceInput,
+    effective_break_ids, splice_media, unmarked_break, AdRef, AdRendition, AdUri, BreakFill,
+    SpliceInput,
 };
 
 /// HLS playlist media type.
@@ -93,6 +94,10 @@ pub(super) fn new_session(
         referer: header_str(headers, header::REFERER.as_str()),
         master_url,
         reporting: ReportingMode::default(),
+        created_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        suppression: None,
     })
 }
 
@@ -155,6 +160,28 @@ async fn personalize(
     } else {
         Vec::new()
     };
+    // A break the session is inside of that the window no longer marks.
+    let with_unmarked;
+    let breaks: &[AdBreak] = match live.then(|| unmarked_break(pl, breaks, &records)).flatten() {
+        Some(b) => {
+            with_unmarked = std::iter::once(b)
+                .chain(breaks.iter().cloned())
+                .collect::<Vec<_>>();
+            &with_unmarked
+        }
+        None => breaks,
+    };
+    // Live pre-roll: a break of its own where the session started.
+    let with_preroll;
+    let breaks: &[AdBreak] = match live_preroll(st, channel, session, pl, &records).await {
+        Some(pre) => {
+            with_preroll = std::iter::once(pre)
+                .chain(breaks.iter().cloned())
+                .collect::<Vec<_>>();
+            &with_preroll
+        }
+        None => breaks,
+    };
     let ids = effective_break_ids(pl, breaks, &records);
     let target = variant_target(st, channel, session, &fetched.url).await;
     let mut fills = HashMap::new();
@@ -186,7 +213,21 @@ async fn personalize(
             index: index as u32,
             vars: &b.vars,
         };
-        let decision = decision(st, channel, session, id, &avail).await;
+        if live && record.is_none() {
+            suppress_if_needed(st, channel, session, pl, b, id, planned).await;
+        }
+        let decision = if id == LIVE_PREROLL {
+            match &channel.raw.live_preroll_ads_url {
+                Some(u) => {
+                    let mut pre = (**channel).clone();
+                    pre.raw.ads_url = u.clone();
+                    decision(st, &pre, session, id, &avail).await
+                }
+                None => decision(st, channel, session, id, &avail).await,
+            }
+        } else {
+            decision(st, channel, session, id, &avail).await
+        };
         let fill = build_fill(st, channel, &decision, &target, planned).await;
 
         fills.insert(id.clone(), fill);
@@ -325,16 +366,158 @@ async fn build_fill(
             None => st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH"),
         }
     }
-    let slate = match &channel.slate {
-        Some(u) => ad_rendition(st, channel, u.as_str(), target).await,
+    // A suppressed break plays its content: no slate.
+    let suppressed = decision.failure.as_deref() == Some(SUPPRESSED);
+    let slate = match (&channel.slate, suppressed) {
+        (Some(u), false) => ad_rendition(st, channel, u.as_str(), target).await,
+        _ => None,
+    };
+    let bumper = |u: &Option<String>| u.clone();
+    let (bumper_start, bumper_end) = (
+        bumper(&channel.raw.bumper_start),
+        bumper(&channel.raw.bumper_end),
+    );
+    let bumper_start = match bumper_start {
+        Some(u) => ad_rendition(st, channel, &u, target).await,
+        None => None,
+    };
+    let bumper_end = match bumper_end {
+        Some(u) => ad_rendition(st, channel, &u, target).await,
         None => None,
     };
     BreakFill {
         ads,
         slate,
         planned,
+        bumper_start,
+        bumper_end,
+        slate_threshold: channel.raw.personalization_threshold_secs,
     }
 }
+
+/// Break id of the live pre-roll.
+pub const LIVE_PREROLL: &str = "live-preroll";
+
+/// The live pre-roll break of this session, when the configuration has one: it
+/// starts where the player joins (three segments from the live edge, as players
+/// do) on the session's first playlist and lasts `live_preroll_max_duration_secs`.
+async fn live_preroll(
+    st: &AppState,
+    channel: &Channel,
+    session: &Session,
+    pl: &crate::hls::MediaPlaylist,
+    records: &[crate::stitch::BreakRecord],
+) -> Option<AdBreak> {
+    channel.raw.live_preroll_ads_url.as_ref()?;
+    if pl.ended || pl.segments.is_empty() {
+        return None;
+    }
+    let duration = channel.raw.live_preroll_max_duration_secs;
+    let join = pl.segments[pl.segments.len().saturating_sub(3)].msn;
+    st.sessions
+        .set_once(&session.id, "preroll-msn", &join.to_string())
+        .await;
+    let start_msn: u64 = st
+        .sessions
+        .value(&session.id, "preroll-msn")
+        .await?
+        .parse()
+        .ok()?;
+    let record = records.iter().find(|r| r.break_id == LIVE_PREROLL);
+    if record
+        .and_then(|r| r.done)
+        .is_some_and(|d| d.origin_end_msn <= pl.segments[0].msn)
+    {
+        return None; // Over and out of the window.
+    }
+    let (start, first_visible, offset0) = match pl.segments.iter().position(|s| s.msn == start_msn)
+    {
+        Some(i) => (BreakStart::At(i), i, 0.0),
+        None if start_msn < pl.segments[0].msn => {
+            let r = record?;
+            let mean = pl.duration() / pl.segments.len() as f64;
+            let offset = match pl.segments.iter().position(|s| s.msn == r.anchor_msn) {
+                Some(k) => {
+                    r.anchor_offset - pl.segments[..k].iter().map(|s| s.duration).sum::<f64>()
+                }
+                None => {
+                    r.anchor_offset + pl.segments[0].msn.saturating_sub(r.anchor_msn) as f64 * mean
+                }
+            };
+            (BreakStart::BeforeWindow, 0, offset)
+        }
+        None => return None,
+    };
+    let mut t = offset0;
+    let mut end = None;
+    for (j, s) in pl.segments.iter().enumerate().skip(first_visible) {
+        if t >= duration - crate::breaks::DURATION_TOLERANCE {
+            end = Some(j);
+            break;
+        }
+        t += s.duration;
+    }
+    Some(AdBreak {
+        id: LIVE_PREROLL.into(),
+        start,
+        end,
+        duration: Some(duration),
+        insert: false,
+        elapsed_at_window_start: (start == BreakStart::BeforeWindow).then_some(offset0),
+        vars: BTreeMap::new(),
+        dialect: Dialect::Implicit,
+    })
+}
+
+/// Avail suppression: a break the session sees for the first time is left
+/// unfilled (its content plays) when the session's (or the configuration's)
+/// suppression rule says so. Settled once, as a decision.
+async fn suppress_if_needed(
+    st: &AppState,
+    channel: &Channel,
+    session: &Session,
+    pl: &crate::hls::MediaPlaylist,
+    b: &AdBreak,
+    id: &str,
+    planned: f64,
+) {
+    use crate::config::{FillPolicy, SuppressionMode};
+    if id == LIVE_PREROLL || st.sessions.decision(&session.id, id).await.is_some() {
+        return;
+    }
+    let rule = session.suppression.unwrap_or(channel.raw.avail_suppression);
+    let suppress = match rule.mode {
+        SuppressionMode::Off => false,
+        SuppressionMode::BehindLiveEdge => {
+            let BreakStart::At(i) = b.start else { return };
+            let behind: f64 = pl.segments[i.min(pl.segments.len())..]
+                .iter()
+                .map(|s| s.duration)
+                .sum();
+            let running = b.end.is_none();
+            behind > rule.value_secs && !(running && rule.fill_policy == FillPolicy::PartialAvail)
+        }
+        SuppressionMode::AfterLiveEdge => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            (now.saturating_sub(session.created_unix) as f64) < rule.value_secs
+        }
+    };
+    if suppress {
+        debug!(session_id = %session.id, break_id = id, "Avail suppressed.");
+        st.metrics.incr(events::AD_DECISION_FAILED, SUPPRESSED);
+        let d = Decision {
+            ads: Vec::new(),
+            avail_duration: planned,
+            failure: Some(SUPPRESSED.to_string()),
+        };
+        st.sessions.put_decision_if_absent(&session.id, id, d).await;
+    }
+}
+
+/// `Decision::failure` of a break left unfilled by avail suppression.
+pub const SUPPRESSED: &str = "suppressed";
 
 /// The rendition of an ad (or slate) playlist that matches the content variant.
 async fn ad_rendition(

@@ -14,6 +14,7 @@ use url::Url;
 
 use super::hls::{new_session, origin_url};
 use super::AppState;
+use crate::config::{AvailSuppression, FillPolicy, SuppressionMode};
 use crate::error::Error;
 use crate::events;
 use crate::origin::{Manifest, Purpose};
@@ -267,6 +268,61 @@ pub struct SessionRequest {
     pub avail_suppression: Option<serde_json::Value>,
 }
 
+/// Read `availSuppression` in MediaTailor's form (`{"mode": "BEHIND_LIVE_EDGE",
+/// "value": "00:00:30", "fillPolicy": "PARTIAL_AVAIL"}`) or ours (`mode:
+/// behind_live_edge`, `valueSecs: 30`, `fillPolicy: partial_avail`).
+pub fn parse_suppression(v: &serde_json::Value) -> Result<AvailSuppression, String> {
+    let mode = match v
+        .get("mode")
+        .and_then(|m| m.as_str())
+        .map(|m| m.to_ascii_lowercase())
+    {
+        None => SuppressionMode::Off,
+        Some(m) => match m.as_str() {
+            "off" => SuppressionMode::Off,
+            "behind_live_edge" => SuppressionMode::BehindLiveEdge,
+            "after_live_edge" => SuppressionMode::AfterLiveEdge,
+            other => return Err(format!("unknown mode `{other}`")),
+        },
+    };
+    let value_secs = match (v.get("valueSecs"), v.get("value")) {
+        (Some(n), _) => n.as_f64().ok_or("valueSecs must be a number")?,
+        (None, Some(s)) => {
+            let s = s.as_str().ok_or("value must be HH:MM:SS")?;
+            let parts: Vec<f64> = s
+                .split(':')
+                .map(|p| p.parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| "value must be HH:MM:SS")?;
+            match parts.as_slice() {
+                [h, m, sec] => h * 3600.0 + m * 60.0 + sec,
+                _ => return Err("value must be HH:MM:SS".into()),
+            }
+        }
+        (None, None) => 0.0,
+    };
+    if !(value_secs.is_finite() && value_secs >= 0.0) {
+        return Err("the value must be >= 0".into());
+    }
+    let fill_policy = match v
+        .get("fillPolicy")
+        .and_then(|m| m.as_str())
+        .map(|m| m.to_ascii_lowercase())
+    {
+        None => FillPolicy::FullAvailOnly,
+        Some(p) => match p.as_str() {
+            "full_avail_only" => FillPolicy::FullAvailOnly,
+            "partial_avail" => FillPolicy::PartialAvail,
+            other => return Err(format!("unknown fillPolicy `{other}`")),
+        },
+    };
+    Ok(AvailSuppression {
+        mode,
+        value_secs,
+        fill_policy,
+    })
+}
+
 /// `POST /v1/session/{config}/{path}`: an explicit session.
 pub async fn create_session(
     State(st): State<AppState>,
@@ -312,6 +368,12 @@ pub async fn create_session(
         session.player_params.insert(k, v);
     }
     session.reporting = reporting;
+    if let Some(v) = &body.avail_suppression {
+        session.suppression = Some(
+            parse_suppression(v)
+                .map_err(|e| Error::BadRequest(format!("availSuppression: {e}")))?,
+        );
+    }
     if matches!(fetched.manifest, Manifest::Multivariant(_)) {
         session.master_url = Some(url.to_string());
     }

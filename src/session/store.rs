@@ -43,6 +43,13 @@ pub struct Session {
     /// Who reports ad impressions: us (server) or the player (client).
     #[serde(default)]
     pub reporting: ReportingMode,
+    /// When it was created, Unix seconds.
+    #[serde(default)]
+    pub created_unix: u64,
+    /// The session's own avail suppression (explicit sessions), over the
+    /// configuration's.
+    #[serde(default)]
+    pub suppression: Option<crate::config::AvailSuppression>,
 }
 
 /// Who fires the VAST beacons.

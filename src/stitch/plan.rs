@@ -72,6 +72,13 @@ pub struct BreakFill {
     pub slate: Option<Arc<AdRendition>>,
     /// Avail duration the layout fills, seconds.
     pub planned: f64,
+    /// Played before the first ad (only when the break has ads).
+    pub bumper_start: Option<Arc<AdRendition>>,
+    /// Played after the last ad (only when the break has ads).
+    pub bumper_end: Option<Arc<AdRendition>>,
+    /// Personalization threshold, seconds: an unfilled remainder longer than this
+    /// plays the content instead of slate.
+    pub slate_threshold: Option<f64>,
 }
 
 /// The session's bookkeeping for one break: what numbering it published.
@@ -162,6 +169,58 @@ pub fn effective_break_ids(
         .collect()
 }
 
+/// The break the session is inside of when the window carries no marker of it
+/// (its OUT slid out, its IN has not come, the origin sends no CONT): rebuilt from
+/// the session's unfinished record, ending where its planned duration does.
+/// `None` when the window marks a break at its start or no record is open.
+pub fn unmarked_break(
+    pl: &MediaPlaylist,
+    breaks: &[AdBreak],
+    records: &[BreakRecord],
+) -> Option<AdBreak> {
+    let first = pl.segments.first()?;
+    if breaks
+        .iter()
+        .any(|b| b.start == BreakStart::BeforeWindow || b.start == BreakStart::At(0))
+    {
+        return None;
+    }
+    let r = records
+        .iter()
+        .filter(|r| r.done.is_none() && r.origin_start_msn < first.msn)
+        .max_by_key(|r| r.origin_start_msn)?;
+    let offset0 = match pl.segments.iter().position(|s| s.msn == r.anchor_msn) {
+        Some(k) => r.anchor_offset - pl.segments[..k].iter().map(|s| s.duration).sum::<f64>(),
+        None => {
+            let mean = pl.duration() / pl.segments.len() as f64;
+            r.anchor_offset + first.msn.saturating_sub(r.anchor_msn) as f64 * mean
+        }
+    };
+    let mut t = offset0;
+    let mut end = None;
+    for (j, s) in pl.segments.iter().enumerate() {
+        if t >= r.planned - DURATION_TOLERANCE {
+            end = Some(j);
+            break;
+        }
+        if breaks.iter().any(|b| b.start == BreakStart::At(j)) {
+            end = Some(j);
+            break;
+        }
+        t += s.duration;
+    }
+    Some(AdBreak {
+        id: format!("open-{}", first.msn),
+        start: BreakStart::BeforeWindow,
+        end,
+        duration: Some(r.planned),
+        insert: false,
+        elapsed_at_window_start: Some(offset0),
+        vars: Default::default(),
+        dialect: crate::breaks::Dialect::Implicit,
+    })
+}
+
 struct Item<'a> {
     seg: &'a AdSegment,
     end: f64,
@@ -189,22 +248,44 @@ pub struct AdRef<'a> {
 /// Writes the URI of an ad segment (default: the segment's own URI).
 pub type AdUri<'a> = &'a (dyn Fn(&AdRef<'_>) -> String + Sync);
 
+/// The break's items in play order: start bumper, ads, end bumper (bumpers only
+/// around ads), then slate up to the avail unless the remainder is above the
+/// personalization threshold.
 fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
-    let mut items = Vec::new();
+    let mut items: Vec<Item<'_>> = Vec::new();
     let mut t = 0.0;
-    for (a, ad) in fill.ads.iter().enumerate() {
-        let count = ad.segments.len();
-        for (j, seg) in ad.segments.iter().enumerate() {
-            t += seg.duration;
+    let has_ads = fill.ads.iter().any(|a| !a.segments.is_empty());
+    fn place<'a>(items: &mut Vec<Item<'a>>, t: &mut f64, r: &'a AdRendition, ad: Option<usize>) {
+        let count = r.segments.len();
+        for (j, seg) in r.segments.iter().enumerate() {
+            *t += seg.duration;
             items.push(Item {
                 seg,
-                end: t,
+                end: *t,
                 discontinuity: j == 0 || seg.discontinuity,
-                pos: Some((a, j, count)),
+                pos: ad.map(|a| (a, j, count)),
             });
         }
     }
+    if has_ads {
+        if let Some(b) = &fill.bumper_start {
+            place(&mut items, &mut t, b, None);
+        }
+    }
+    for (a, ad) in fill.ads.iter().enumerate() {
+        place(&mut items, &mut t, ad, Some(a));
+    }
+    if has_ads {
+        if let Some(b) = &fill.bumper_end {
+            place(&mut items, &mut t, b, None);
+        }
+    }
     if insert {
+        return items;
+    }
+    let remainder = fill.planned - t;
+    if fill.slate_threshold.is_some_and(|th| remainder > th) {
+        // Above the personalization threshold the content plays, not slate.
         return items;
     }
     if let Some(slate) = &fill.slate {
@@ -295,6 +376,10 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
     loop {
         // Breaks starting here (insertions first, then at most one replacing break).
         let mut consumed_to = None;
+        // Breaks that start inside one already laid out (overlaps) are skipped.
+        while next_break < breaks.len() && breaks[next_break].0 < i {
+            next_break += 1;
+        }
         while next_break < breaks.len() && breaks[next_break].0 == i {
             let (at, b, id) = breaks[next_break];
             next_break += 1;

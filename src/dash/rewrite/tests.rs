@@ -66,6 +66,7 @@ fn fills(
                     ads: ads.clone(),
                     slate: slate.clone(),
                     planned,
+                    ..Default::default()
                 },
             )
         })

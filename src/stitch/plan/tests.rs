@@ -98,6 +98,7 @@ fn fills_for(
                     ads: ads.to_vec(),
                     slate: slate.clone(),
                     planned,
+                    ..Default::default()
                 },
             ))
         })
