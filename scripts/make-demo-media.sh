@@ -425,6 +425,27 @@ make_asset slate 2 \
   "smptebars=${SIZE}" \
   "anullsrc=channel_layout=mono:sample_rate=${AUDIO_RATE}"
 
+# MP4 creative for the transcoder (ad-templates/vast/mp4.xml, ?pod=mp4): one
+# progressive file, deliberately NOT like the content (640x360, 30 fps, H.264
+# High, 44.1 kHz stereo AAC, louder than -24 LKFS) so the full transcode path runs.
+MP4_CREATIVE="$OUT/ads/mp4/ad3.mp4"
+MAX_MP4_BYTES=150000
+# make_mp4_creative FILE: 6 s of testsrc2 with a rotating hue and a 550 Hz tone
+make_mp4_creative() {
+  mkdir -p "$(dirname "$1")"
+  ffmpeg -nostdin -hide_banner -loglevel error -y \
+    -f lavfi -i "testsrc2=size=640x360:rate=30,hue=h=t*60" \
+    -f lavfi -i "sine=frequency=550:sample_rate=44100,volume=6dB" \
+    -t 6 -map 0:v -map 1:a \
+    -c:v libx264 -threads 1 -preset veryslow -profile:v high -pix_fmt yuv420p \
+    -crf 30 -maxrate 60k -bufsize 120k -g 60 -keyint_min 60 -sc_threshold 0 \
+    -c:a aac -aac_coder fast -b:a 32k -ar 44100 -ac 2 \
+    -map_metadata -1 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact \
+    -movflags +faststart "$1"
+}
+log "encoding ads/mp4/ad3.mp4 (6s progressive MP4 creative)"
+make_mp4_creative "$MP4_CREATIVE"
+
 # ---------------------------------------------------------------- checks
 log "verifying"
 fail=0
@@ -469,6 +490,16 @@ for asset in content ads/ad1 ads/ad2 slate; do
       "$asset" "$name" "$n" "$dmin" "$dmax" "$bytes" "$bw" "$abw" "$codecs")")
   done
 done
+
+# The MP4 creative: its own picture and sound, within its size budget
+mp4_streams=$(ffprobe -v error -show_entries stream=codec_name,width,height,r_frame_rate,sample_rate,channels \
+                -of csv=p=0 "$MP4_CREATIVE" | tr '\n' ' ')
+if [ "$mp4_streams" != "h264,640,360,30/1 aac,44100,2,0/0 " ]; then
+  echo "FAIL: $MP4_CREATIVE streams are '$mp4_streams'" >&2; fail=1
+fi
+if [ "$(stat -c %s "$MP4_CREATIVE")" -ge "$MAX_MP4_BYTES" ]; then
+  echo "FAIL: $MP4_CREATIVE is over $MAX_MP4_BYTES bytes" >&2; fail=1
+fi
 
 # DASH: the box-level measurements taken by write_mpd, ffprobe on every
 # init.mp4 + seg-N.m4s, ffmpeg decoding every MPD, XML well-formedness

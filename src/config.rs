@@ -26,6 +26,23 @@ pub const DEFAULT_ORIGIN_TIMEOUT_MS: u64 = 2_000;
 pub const DEFAULT_ORIGIN_MAX_BYTES: usize = 2 * 1024 * 1024;
 /// Default ADS call timeout.
 pub const DEFAULT_ADS_TIMEOUT_MS: u64 = 3_000;
+/// Default bound on a decision's wait for a transcode.
+pub const DEFAULT_TRANSCODE_WAIT_MS: u64 = 2_000;
+/// Default loudness target of transcoded ads (ATSC A/85).
+pub const DEFAULT_AD_LOUDNESS_LKFS: f64 = -24.0;
+
+/// What a decision does with a creative whose transcode is not ready.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FirstSighting {
+    /// Wait (up to `transcode_wait_ms`) when the fast path applies, else skip.
+    #[default]
+    Auto,
+    /// Skip now (slate or content), use the ad once it is ready.
+    Skip,
+    /// Wait up to `transcode_wait_ms` whatever the job.
+    Wait,
+}
 
 /// One channel's playback configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +94,11 @@ pub struct PlaybackConfig {
     pub live_preroll_max_duration_secs: f64,
     /// Avail suppression (a session's own settings override it).
     pub avail_suppression: AvailSuppression,
+    /// Configuration aliases: for a player parameter (`player_params.NAME`), the
+    /// values a player may send and what each stands for in the origin and ADS URLs
+    /// (`[player_params.NAME]` may then appear in their hosts). An unknown value is
+    /// refused with 400.
+    pub aliases: BTreeMap<String, BTreeMap<String, String>>,
     /// SCTE-35 `segmentation_type_id`s (TOML integers: `0x34` or `52`) whose cues act
     /// on ad breaks: an even id opens a break, an odd id closes one. `splice_insert`
     /// cues always count. Default: 0x22/0x23 (Break), 0x30/0x31 (Provider
@@ -87,6 +109,22 @@ pub struct PlaybackConfig {
     /// Off by default: such a cue is malformed, and a marker that only carries it
     /// passes the content through.
     pub scte35_lenient_crc: bool,
+    /// Transcode creatives that have no HLS or DASH rendition (MP4 files, VAST 4
+    /// mezzanines) to the content's renditions. Off: they are skipped.
+    pub transcode: bool,
+    /// A new creative's first sighting: `auto` (wait up to `transcode_wait_ms` when
+    /// the fast path applies, else skip), `skip` (skip now, use it once ready) or
+    /// `wait` (wait up to `transcode_wait_ms` for any job).
+    pub first_sighting: FirstSighting,
+    /// How long a decision may wait for a transcode, milliseconds.
+    pub transcode_wait_ms: u64,
+    /// Normalise the loudness of transcoded ads.
+    pub ad_loudness_normalize: bool,
+    /// Loudness target of transcoded ads, LKFS (ATSC A/85: -24).
+    pub ad_loudness_lkfs: f64,
+    /// Multivariant playlist whose renditions transcoded ads match, for sessions
+    /// that have none of their own (DASH). Default: the session's.
+    pub transcode_profile_url: Option<String>,
 }
 
 impl Default for PlaybackConfig {
@@ -113,8 +151,15 @@ impl Default for PlaybackConfig {
             live_preroll_ads_url: None,
             live_preroll_max_duration_secs: 30.0,
             avail_suppression: AvailSuppression::default(),
+            aliases: BTreeMap::new(),
             scte35_segmentation_types: crate::scte35::rules::DEFAULT_SEGMENTATION_TYPES.to_vec(),
             scte35_lenient_crc: false,
+            transcode: true,
+            first_sighting: FirstSighting::Auto,
+            transcode_wait_ms: DEFAULT_TRANSCODE_WAIT_MS,
+            ad_loudness_normalize: true,
+            ad_loudness_lkfs: DEFAULT_AD_LOUDNESS_LKFS,
+            transcode_profile_url: None,
         }
     }
 }
@@ -184,6 +229,8 @@ pub struct Channel {
     pub slate: Option<Url>,
     /// DASH slate URL.
     pub dash_slate: Option<Url>,
+    /// The aliased player parameter used in the origin's host, if any.
+    pub origin_var: Option<String>,
 }
 
 impl Channel {
@@ -194,6 +241,69 @@ impl Channel {
     /// ADS timeout.
     pub fn ads_timeout(&self) -> Duration {
         Duration::from_millis(self.raw.ads_timeout_ms)
+    }
+    /// Replace each aliased player parameter by what its alias stands for; an unknown
+    /// value, or a missing one the origin needs, is refused with the reason.
+    pub fn resolve_aliases(&self, params: &mut BTreeMap<String, String>) -> Result<(), String> {
+        for (key, values) in &self.raw.aliases {
+            let name = key.trim_start_matches(PLAYER_PARAMS);
+            match params.get(name) {
+                Some(v) => match values.get(v) {
+                    Some(real) => {
+                        params.insert(name.to_string(), real.clone());
+                    }
+                    None => return Err(format!("unknown alias `{v}` for {key}")),
+                },
+                None if self.origin_var.as_deref() == Some(name) => {
+                    return Err(format!("{key} is required"));
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The origin base for a session (its aliases resolved).
+    pub fn origin_for(&self, params: &BTreeMap<String, String>) -> Url {
+        let Some(var) = &self.origin_var else {
+            return self.origin.clone();
+        };
+        let Some(value) = params.get(var) else {
+            return self.origin.clone();
+        };
+        let text = self
+            .raw
+            .origin
+            .replace(&format!("[{PLAYER_PARAMS}{var}]"), value);
+        match Url::parse(&text) {
+            Ok(mut u) => {
+                if !u.path().ends_with('/') {
+                    let p = format!("{}/", u.path());
+                    u.set_path(&p);
+                }
+                u
+            }
+            Err(_) => self.origin.clone(),
+        }
+    }
+
+    /// The origin base a fetched URL lies under (with aliases, one of several).
+    pub fn origin_base_of(&self, url: &Url) -> String {
+        if self.origin_var.is_some() {
+            for key in self.raw.aliases.keys() {
+                let name = key.trim_start_matches(PLAYER_PARAMS);
+                if Some(name) != self.origin_var.as_deref() {
+                    continue;
+                }
+                for v in self.raw.aliases[key].values() {
+                    let base = self.origin_for(&BTreeMap::from([(name.to_string(), v.clone())]));
+                    if url.as_str().starts_with(base.as_str()) {
+                        return base.to_string();
+                    }
+                }
+            }
+        }
+        self.origin.to_string()
     }
 
     /// The rules for SCTE-35 cues (`scte35_segmentation_types`, `scte35_lenient_crc`).
@@ -207,6 +317,9 @@ impl Channel {
 
 /// All channels by name.
 pub type Channels = Arc<BTreeMap<String, Arc<Channel>>>;
+
+/// Prefix of player parameter variables.
+const PLAYER_PARAMS: &str = "player_params.";
 
 fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -253,7 +366,68 @@ impl PlaybackConfig {
         if self.origin.is_empty() {
             return Err(err("origin", "is required"));
         }
-        let mut origin = http_url(file, "origin", &self.origin)?;
+        for (key, values) in &self.aliases {
+            let name = key.strip_prefix(PLAYER_PARAMS).unwrap_or("");
+            if !is_valid_name(name) && !name.contains('.') {
+                return Err(err(
+                    "aliases",
+                    &format!("`{key}`: keys are `player_params.NAME`"),
+                ));
+            }
+            if values.is_empty() {
+                return Err(err("aliases", &format!("`{key}` has no values")));
+            }
+        }
+        // A variable may stand in a host only through an alias: hosts come from
+        // configuration, never from players.
+        let aliased = |text: &str, key: &str| -> Result<Option<String>, ConfigError> {
+            let authority = text
+                .find("://")
+                .map(|i| i + 3)
+                .map(|start| {
+                    &text[start
+                        ..start + text[start..].find(['/', '?']).unwrap_or(text.len() - start)]
+                })
+                .unwrap_or("");
+            if !authority.contains('[') {
+                return Ok(None);
+            }
+            let var = authority
+                .split('[')
+                .nth(1)
+                .and_then(|r| r.split(']').next())
+                .unwrap_or("")
+                .to_string();
+            match self.aliases.get(&var) {
+                Some(values) => {
+                    for v in values.values() {
+                        http_url(
+                            file,
+                            key,
+                            &text.replace(&format!("[{var}]"), v).replace(['[', ']'], ""),
+                        )?;
+                    }
+                    Ok(Some(var))
+                }
+                None => Err(err(
+                    key,
+                    "the scheme and host must be literal, or an aliased [player_params.NAME]",
+                )),
+            }
+        };
+        let origin_var = aliased(&self.origin, "origin")?;
+        let first_origin = match &origin_var {
+            Some(var) => {
+                let v = self.aliases[var]
+                    .values()
+                    .next()
+                    .cloned()
+                    .unwrap_or_default();
+                self.origin.replace(&format!("[{var}]"), &v)
+            }
+            None => self.origin.clone(),
+        };
+        let mut origin = http_url(file, "origin", &first_origin)?;
         if origin.query().is_some() || origin.fragment().is_some() {
             return Err(err("origin", "must not carry a query or fragment"));
         }
@@ -272,10 +446,7 @@ impl PlaybackConfig {
             .and_then(|start| self.ads_url[start..].find(['/', '?']).map(|e| start + e))
             .unwrap_or(self.ads_url.len());
         if self.ads_url[..authority_end].contains('[') {
-            return Err(err(
-                "ads_url",
-                "the scheme and host must be literal, not template variables",
-            ));
+            aliased(&self.ads_url, "ads_url")?;
         }
         http_url(file, "ads_url", &self.ads_url.replace(['[', ']'], ""))?;
         let slate = match &self.slate {
@@ -324,6 +495,15 @@ impl PlaybackConfig {
                 "scte35_segmentation_types",
                 &format!("{dup:#04x} is listed twice"),
             ));
+        }
+        if self.transcode_wait_ms > 30_000 {
+            return Err(err("transcode_wait_ms", "must be at most 30000"));
+        }
+        if !(self.ad_loudness_lkfs.is_finite() && (-70.0..=-5.0).contains(&self.ad_loudness_lkfs)) {
+            return Err(err("ad_loudness_lkfs", "must be between -70 and -5"));
+        }
+        if let Some(u) = &self.transcode_profile_url {
+            http_url(file, "transcode_profile_url", u)?;
         }
         if let Some(t) = self.personalization_threshold_secs {
             if !(t.is_finite() && t >= 0.0) {
@@ -377,8 +557,217 @@ impl PlaybackConfig {
             origin,
             slate,
             dash_slate,
+            origin_var: origin_var.map(|v| v.trim_start_matches(PLAYER_PARAMS).to_string()),
             raw: self,
         })
+    }
+}
+
+// === Transcoder settings (process-wide, from the environment) ===
+
+/// Segment store location: `s3://bucket/prefix`, `file:///dir` or a directory.
+pub const ENV_AD_STORE: &str = "SPLICEPOINT_AD_STORE";
+/// URL under which this instance (or its load balancer) serves `/v1/ads/`.
+pub const ENV_PUBLIC_URL: &str = "SPLICEPOINT_PUBLIC_URL";
+/// Concurrent encodes (the bounded pool). Default 1.
+pub const ENV_TRANSCODE_CONCURRENCY: &str = "SPLICEPOINT_TRANSCODE_CONCURRENCY";
+/// Concurrent probes and fast-path remuxes. Default 4.
+pub const ENV_TRANSCODE_FAST_CONCURRENCY: &str = "SPLICEPOINT_TRANSCODE_FAST_CONCURRENCY";
+/// A job's time limit, seconds; ffmpeg is killed past it. Default 600.
+pub const ENV_TRANSCODE_TIMEOUT_SECS: &str = "SPLICEPOINT_TRANSCODE_TIMEOUT_SECS";
+/// How long a failed job is remembered (not retried), seconds. Default 600.
+pub const ENV_TRANSCODE_FAILURE_TTL_SECS: &str = "SPLICEPOINT_TRANSCODE_FAILURE_TTL_SECS";
+/// x264/x265 preset. Default `veryfast`.
+pub const ENV_TRANSCODE_PRESET: &str = "SPLICEPOINT_TRANSCODE_PRESET";
+/// Largest creative fetched, bytes. Default 512 MiB.
+pub const ENV_CREATIVE_MAX_BYTES: &str = "SPLICEPOINT_CREATIVE_MAX_BYTES";
+/// ffmpeg program. Default `ffmpeg`.
+pub const ENV_FFMPEG: &str = "SPLICEPOINT_FFMPEG";
+/// ffprobe program. Default `ffprobe`.
+pub const ENV_FFPROBE: &str = "SPLICEPOINT_FFPROBE";
+/// S3: endpoint of an S3-compatible store (as object_store's `AWS_ENDPOINT`).
+pub const ENV_AWS_ENDPOINT: &str = "AWS_ENDPOINT";
+/// S3: region.
+pub const ENV_AWS_REGION: &str = "AWS_REGION";
+/// S3: access key id.
+pub const ENV_AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+/// S3: secret access key.
+pub const ENV_AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+/// S3: allow plain http to the endpoint (`true`).
+pub const ENV_AWS_ALLOW_HTTP: &str = "AWS_ALLOW_HTTP";
+
+const PRESETS: &[&str] = &[
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+];
+
+/// Where transcoded ads are stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreLocation {
+    /// A local directory.
+    Local(PathBuf),
+    /// An S3-compatible bucket.
+    S3 {
+        /// Bucket.
+        bucket: String,
+        /// Key prefix (no leading or trailing `/`).
+        prefix: String,
+        /// Endpoint of a non-AWS store.
+        endpoint: Option<String>,
+        /// Region.
+        region: Option<String>,
+        /// Access key id.
+        access_key_id: Option<String>,
+        /// Secret access key.
+        secret_access_key: Option<String>,
+        /// Plain http allowed.
+        allow_http: bool,
+    },
+}
+
+/// The transcoder's process-wide settings (per-channel policy is in
+/// [`PlaybackConfig`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscodeSettings {
+    /// Segment store.
+    pub store: StoreLocation,
+    /// URL under which `/v1/ads/` is served; default: the listen address.
+    pub public_url: Option<String>,
+    /// Concurrent encodes.
+    pub concurrency: usize,
+    /// Concurrent probes and fast-path remuxes.
+    pub fast_concurrency: usize,
+    /// A job's time limit.
+    pub job_timeout: Duration,
+    /// How long a failure is remembered.
+    pub failure_ttl: Duration,
+    /// x264/x265 preset.
+    pub preset: String,
+    /// Largest creative fetched, bytes.
+    pub max_source_bytes: u64,
+    /// ffmpeg program.
+    pub ffmpeg: String,
+    /// ffprobe program.
+    pub ffprobe: String,
+}
+
+impl Default for TranscodeSettings {
+    fn default() -> Self {
+        Self {
+            store: StoreLocation::Local(std::env::temp_dir().join("splicepoint-ad-store")),
+            public_url: None,
+            concurrency: 1,
+            fast_concurrency: 4,
+            job_timeout: Duration::from_secs(600),
+            failure_ttl: Duration::from_secs(600),
+            preset: "veryfast".into(),
+            max_source_bytes: 512 * 1024 * 1024,
+            ffmpeg: "ffmpeg".into(),
+            ffprobe: "ffprobe".into(),
+        }
+    }
+}
+
+/// Parse a segment store location. Pure.
+pub fn parse_store_location(
+    value: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<StoreLocation, String> {
+    let value = value.trim();
+    if let Some(rest) = value.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err("s3:// needs a bucket".into());
+        }
+        return Ok(StoreLocation::S3 {
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            endpoint: env(ENV_AWS_ENDPOINT).filter(|v| !v.is_empty()),
+            region: env(ENV_AWS_REGION).filter(|v| !v.is_empty()),
+            access_key_id: env(ENV_AWS_ACCESS_KEY_ID).filter(|v| !v.is_empty()),
+            secret_access_key: env(ENV_AWS_SECRET_ACCESS_KEY).filter(|v| !v.is_empty()),
+            allow_http: env(ENV_AWS_ALLOW_HTTP).is_some_and(|v| v == "true" || v == "1"),
+        });
+    }
+    if value.contains("://") && !value.starts_with("file://") {
+        return Err("must be s3://bucket/prefix, file:///dir or a directory".into());
+    }
+    let dir = value.strip_prefix("file://").unwrap_or(value);
+    if dir.is_empty() {
+        return Err("empty".into());
+    }
+    Ok(StoreLocation::Local(PathBuf::from(dir)))
+}
+
+impl TranscodeSettings {
+    /// Read the settings from `env` (the process environment in production, a map
+    /// in tests); unset keys keep their defaults.
+    pub fn from_source(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let err = |key: &str, reason: String| ConfigError {
+            file: "<environment>".to_string(),
+            key: key.to_string(),
+            reason,
+        };
+        let number = |key: &str, lo: u64, hi: u64| -> Result<Option<u64>, ConfigError> {
+            match env(key) {
+                None => Ok(None),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if (lo..=hi).contains(&n) => Ok(Some(n)),
+                    _ => Err(err(key, format!("must be an integer in [{lo}, {hi}]"))),
+                },
+            }
+        };
+        let mut s = Self::default();
+        if let Some(v) = env(ENV_AD_STORE).filter(|v| !v.trim().is_empty()) {
+            s.store = parse_store_location(&v, env).map_err(|r| err(ENV_AD_STORE, r))?;
+        }
+        if let Some(v) = env(ENV_PUBLIC_URL).filter(|v| !v.is_empty()) {
+            http_url("<environment>", ENV_PUBLIC_URL, &v)?;
+            s.public_url = Some(v.trim_end_matches('/').to_string());
+        }
+        if let Some(n) = number(ENV_TRANSCODE_CONCURRENCY, 1, 64)? {
+            s.concurrency = n as usize;
+        }
+        if let Some(n) = number(ENV_TRANSCODE_FAST_CONCURRENCY, 1, 64)? {
+            s.fast_concurrency = n as usize;
+        }
+        if let Some(n) = number(ENV_TRANSCODE_TIMEOUT_SECS, 1, 86_400)? {
+            s.job_timeout = Duration::from_secs(n);
+        }
+        if let Some(n) = number(ENV_TRANSCODE_FAILURE_TTL_SECS, 1, 86_400)? {
+            s.failure_ttl = Duration::from_secs(n);
+        }
+        if let Some(n) = number(ENV_CREATIVE_MAX_BYTES, 1024, 1 << 40)? {
+            s.max_source_bytes = n;
+        }
+        if let Some(v) = env(ENV_TRANSCODE_PRESET) {
+            if !PRESETS.contains(&v.as_str()) {
+                return Err(err(
+                    ENV_TRANSCODE_PRESET,
+                    format!("must be one of {}", PRESETS.join(", ")),
+                ));
+            }
+            s.preset = v;
+        }
+        if let Some(v) = env(ENV_FFMPEG).filter(|v| !v.is_empty()) {
+            s.ffmpeg = v;
+        }
+        if let Some(v) = env(ENV_FFPROBE).filter(|v| !v.is_empty()) {
+            s.ffprobe = v;
+        }
+        Ok(s)
+    }
+
+    /// [`TranscodeSettings::from_source`] over the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&|k| std::env::var(k).ok())
     }
 }
 
@@ -492,6 +881,118 @@ slate = "http://origin.example/slate/master.m3u8"
         assert_eq!(e.key, "name");
 
         assert!(parse_config("x.toml", "x", "this is not toml").is_err());
+    }
+
+    #[test]
+    fn scte35_keys_have_defaults_and_are_validated() {
+        let c = parse_config("x.toml", "x", GOOD).unwrap();
+        assert_eq!(
+            c.cue_rules(),
+            crate::scte35::CueRules::default(),
+            "defaults are the decoder's"
+        );
+        let c = parse_config(
+            "x.toml",
+            "x",
+            &format!(
+                "{GOOD}\nscte35_segmentation_types = [0x22, 0x23, 52]\nscte35_lenient_crc = true"
+            ),
+        )
+        .unwrap();
+        let rules = c.cue_rules();
+        assert_eq!(rules.segmentation_types, vec![0x22, 0x23, 0x34]);
+        assert!(rules.lenient_crc);
+        let e = parse_config(
+            "x.toml",
+            "x",
+            &format!("{GOOD}\nscte35_segmentation_types = [0x22, 0x22]"),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "scte35_segmentation_types");
+        assert!(parse_config(
+            "x.toml",
+            "x",
+            &format!("{GOOD}\nscte35_segmentation_types = [300]")
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn transcode_keys_have_defaults_and_are_validated() {
+        let c = parse_config("x.toml", "x", GOOD).unwrap();
+        assert!(c.raw.transcode && c.raw.ad_loudness_normalize);
+        assert_eq!(c.raw.first_sighting, FirstSighting::Auto);
+        assert_eq!(c.raw.ad_loudness_lkfs, -24.0);
+        let c = parse_config(
+            "x.toml",
+            "x",
+            &format!("{GOOD}\nfirst_sighting = \"skip\"\ntranscode_wait_ms = 500\nad_loudness_normalize = false"),
+        )
+        .unwrap();
+        assert_eq!(c.raw.first_sighting, FirstSighting::Skip);
+        assert_eq!(c.raw.transcode_wait_ms, 500);
+        for (bad, key) in [
+            ("first_sighting = \"later\"", "-"),
+            ("transcode_wait_ms = 60000", "transcode_wait_ms"),
+            ("ad_loudness_lkfs = 3.0", "ad_loudness_lkfs"),
+            (
+                "transcode_profile_url = \"ftp://x/\"",
+                "transcode_profile_url",
+            ),
+        ] {
+            let e = parse_config("x.toml", "x", &format!("{GOOD}\n{bad}")).unwrap_err();
+            assert_eq!(e.key, key, "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn transcode_settings_from_a_source() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let s = TranscodeSettings::from_source(&env(&[])).unwrap();
+        assert_eq!(s.concurrency, 1);
+        assert!(matches!(s.store, StoreLocation::Local(_)));
+        let s = TranscodeSettings::from_source(&env(&[
+            (ENV_AD_STORE, "s3://ads/spliced/x/"),
+            (ENV_AWS_ENDPOINT, "http://127.0.0.1:9000"),
+            (ENV_AWS_ALLOW_HTTP, "true"),
+            (ENV_TRANSCODE_CONCURRENCY, "2"),
+            (ENV_TRANSCODE_TIMEOUT_SECS, "30"),
+        ]))
+        .unwrap();
+        assert_eq!(s.concurrency, 2);
+        assert_eq!(s.job_timeout, Duration::from_secs(30));
+        match s.store {
+            StoreLocation::S3 {
+                bucket,
+                prefix,
+                endpoint,
+                allow_http,
+                ..
+            } => {
+                assert_eq!((bucket.as_str(), prefix.as_str()), ("ads", "spliced/x"));
+                assert_eq!(endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+                assert!(allow_http);
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            &[(ENV_TRANSCODE_CONCURRENCY, "0")][..],
+            &[(ENV_AD_STORE, "gs://x")],
+            &[(ENV_TRANSCODE_PRESET, "fastest")],
+            &[(ENV_PUBLIC_URL, "ftp://x")],
+        ] {
+            assert!(
+                TranscodeSettings::from_source(&env(bad)).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -269,6 +269,9 @@ impl Demo {
                     .as_ref()
                     .map(|_| format!("{}/demo/media/dash/slate/manifest.mpd", self.base)),
                 ads_timeout_ms: 1_500,
+                // DASH sessions have no multivariant playlist of their own: the
+                // demo's DASH content has the same ladder as its HLS content.
+                transcode_profile_url: Some(format!("{}/demo/origin/vod/master.m3u8", self.base)),
                 ..PlaybackConfig::default()
             };
             Ok(cfg.validate("<demo>", name)?)

@@ -8,10 +8,9 @@
 //! - [`stitch`]: the splice of ads into a media playlist, with the live
 //!   continuity bookkeeping.
 //! - [`vast`]: VAST 2/3/4 parsing.
-//! - [`config`]: playback configurations (TOML), validation.
-//!
 //! - [`scte35`]: SCTE-35 cues: decoder (binary, base64, hex, DASH XML), encoder,
 //!   and the rules that turn cues into breaks.
+//! - [`config`]: playback configurations (TOML), validation.
 //!
 //! I/O modules (thin, async):
 //! - [`origin`]: origin fetches with timeouts, size caps, a shared coalescing cache.
@@ -19,9 +18,10 @@
 //! - [`session`]: the session store (in memory by default).
 //! - [`server`]: axum routes, headers, errors to HTTP.
 //! - [`demo`]: the built-in demo origin and demo ad server.
+//! - [`transcode`]: MP4/mezzanine creatives made to match the content (ffmpeg), stored.
 //! - [`tracking`]: ad reporting: beacons (server-side) and the tracking document.
-//! - [`inspect`]: `splicepoint inspect`: decoded cues and the breaks of a manifest.
 //! - [`events`]: counters exposed on `/metrics`.
+//! - [`inspect`]: `splicepoint inspect`: decoded cues and the breaks of a manifest.
 
 pub mod ads;
 pub mod breaks;
@@ -38,4 +38,5 @@ pub mod server;
 pub mod session;
 pub mod stitch;
 pub mod tracking;
+pub mod transcode;
 pub mod vast;

@@ -44,6 +44,24 @@ enum Command {
         #[command(subcommand)]
         what: splicepoint::inspect::InspectCommand,
     },
+    /// Transcode a creative like a content's renditions (HLS + DASH into a folder).
+    Transcode {
+        /// The creative: a file or an http(s) URL.
+        #[arg(long)]
+        creative: String,
+        /// The content's multivariant playlist URL.
+        #[arg(long)]
+        like: String,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Loudness target, LKFS.
+        #[arg(long, default_value_t = -24.0, allow_negative_numbers = true)]
+        loudness_lkfs: f64,
+        /// Keep the creative's loudness.
+        #[arg(long)]
+        no_loudness: bool,
+    },
 }
 
 #[tokio::main]
@@ -61,6 +79,20 @@ async fn main() -> anyhow::Result<()> {
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
             return Ok(splicepoint::inspect::run(what, &mut out, &mut err).await?);
         }
+        Command::Transcode {
+            creative,
+            like,
+            out,
+            loudness_lkfs,
+            no_loudness,
+        } => {
+            let loudness = (!no_loudness).then_some(loudness_lkfs);
+            let report = splicepoint::transcode::run_cli(&creative, &like, &out, loudness)
+                .await
+                .map_err(|e| anyhow::anyhow!("transcode failed: {e}"))?;
+            write!(std::io::stdout().lock(), "{report}")?;
+            return Ok(());
+        }
         Command::Serve { listen, config_dir } => {
             let channels = splicepoint::config::load_dir(&config_dir)?;
             tracing::info!(count = channels.len(), dir = %config_dir.display(), "Configurations loaded.");
@@ -74,6 +106,8 @@ async fn main() -> anyhow::Result<()> {
                 .filter(|t| !t.is_empty())
                 .map(Into::into);
             splicepoint::server::admin::spawn_reloader(state.clone(), config_dir);
+            let public = format!("http://{}", listener.local_addr()?);
+            state.transcoder.set_default_public_url(&public);
             (listener, router(state))
         }
         Command::Demo {
@@ -99,10 +133,9 @@ async fn main() -> anyhow::Result<()> {
                 writeln!(out, "{name} {url}")?;
             }
             out.flush()?;
-            (
-                listener,
-                router(AppState::new(Arc::new(channels))).merge(demo.router()),
-            )
+            let state = AppState::new(Arc::new(channels));
+            state.transcoder.set_default_public_url(&base);
+            (listener, router(state).merge(demo.router()))
         }
     };
     tracing::info!(addr = %listener.local_addr()?, "Listening.");

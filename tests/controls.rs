@@ -240,3 +240,52 @@ async fn avail_suppression_modes() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn aliases_pick_the_origin_host_and_refuse_unknown_values() {
+    let (url, http) = proxy(|c, up| {
+        let host = up.trim_start_matches("http://").to_string();
+        c.origin = "http://[player_params.origin_domain]/".into();
+        c.aliases.insert(
+            "player_params.origin_domain".into(),
+            [
+                ("east".to_string(), host),
+                ("west".to_string(), "127.0.0.1:9".to_string()),
+            ]
+            .into(),
+        );
+    })
+    .await;
+    let r = http
+        .get(format!(
+            "{url}/v1/master/c/live/index.m3u8?origin_domain=east"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302, "a known alias reaches its origin");
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(kinds(&url, &http, &loc, 30).await, "AAAAAs");
+    let r = http
+        .get(format!(
+            "{url}/v1/master/c/live/index.m3u8?origin_domain=evil.example"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("unknown alias"));
+    let r = http
+        .get(format!("{url}/v1/master/c/live/index.m3u8"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "the origin needs the alias");
+    // A host variable without an alias is refused at load.
+    let bad = PlaybackConfig {
+        origin: "http://[player_params.host]/".into(),
+        ads_url: "http://ads.example/v".into(),
+        ..PlaybackConfig::default()
+    };
+    assert!(bad.validate("t", "t").is_err());
+}

@@ -20,6 +20,7 @@ use crate::config::Channel;
 use crate::events::{self, Metrics};
 use crate::origin::{fetch_text, FetchFailure};
 use crate::session::{Beacon, DecidedAd, Decision, Session};
+use crate::transcode::{self, select_creative, Transcoder};
 
 /// Largest VAST document accepted.
 pub const MAX_VAST_BYTES: usize = 1024 * 1024;
@@ -142,6 +143,17 @@ fn is_dash(m: &crate::vast::MediaFile) -> bool {
             .is_some_and(|p| p.ends_with(".mpd"))
 }
 
+/// The transcoded renditions of an ad that has only files (see [`Transcoder::prepare`]).
+async fn transcoded(
+    transcoder: &Transcoder,
+    channel: &Channel,
+    session: &Session,
+    ad: &ResolvedAd,
+) -> Result<transcode::AdUrls, &'static str> {
+    let creative = select_creative(ad).ok_or(transcode::NO_VARIANT_MATCH)?;
+    transcoder.prepare(channel, session, &creative).await
+}
+
 /// Call the ADS for one avail and decide the ads. Never fails (see module docs).
 pub async fn decide(
     http: &reqwest::Client,
@@ -149,6 +161,7 @@ pub async fn decide(
     session: &Session,
     avail: &Avail<'_>,
     metrics: &Metrics,
+    transcoder: &Transcoder,
 ) -> Decision {
     let random: u64 = rand::rng().random_range(0..10_000_000_000);
     let url = expand_template(&channel.raw.ads_url, &ads_vars(session, avail, random));
@@ -193,11 +206,15 @@ pub async fn decide(
             .find(|m| is_dash(m))
             .map(|m| m.url.clone());
         match (hls, dash) {
-            (None, None) => {
-                // MP4 and mezzanine creatives need transcoding (TODO(#5)).
-                metrics.incr(events::ADS_SKIPPED, "NEW_CREATIVE");
-                info!(session_id = %session.id, ad_id = ?ad.ad_id, reason = "NEW_CREATIVE", "Ad has no streaming media file; skipped until it is transcoded.");
-            }
+            (None, None) => match transcoded(transcoder, channel, session, &ad).await {
+                // MP4 and mezzanine creatives: the stored renditions, when ready
+                // (settled here, once, so every refresh of the break agrees).
+                Ok(urls) => playable.push(decided(&ad, Some(urls.hls), Some(urls.dash))),
+                Err(reason) => {
+                    metrics.incr(events::ADS_SKIPPED, reason);
+                    info!(session_id = %session.id, ad_id = ?ad.ad_id, reason, "Ad has no streaming rendition ready; skipped.");
+                }
+            },
             (media_url, dash_url) => playable.push(decided(&ad, media_url, dash_url)),
         }
     }

@@ -216,7 +216,7 @@ impl OriginCache {
                 rewrite::absolutize_media(
                     &mut pl,
                     url,
-                    channel.origin.as_str(),
+                    &channel.origin_base_of(url),
                     channel.raw.content_segment_prefix.as_deref(),
                 );
                 let ttl = if pl.ended {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::info;
 use url::Url;
 
-use super::hls::{decision, new_session, origin_url};
+use super::hls::{decision, new_session, origin_url_under};
 use super::report;
 use super::AppState;
 use crate::ads::decide::Avail;
@@ -49,18 +49,17 @@ pub async fn dash(
     if !rest.ends_with(".mpd") {
         return Err(Error::BadRequest("a DASH path ends with .mpd".into()));
     }
-    let url = origin_url(&channel, &rest, None)?;
+    let session = new_session(&channel, &req, None)?;
+    let origin = channel.origin_for(&session.player_params);
+    let url = origin_url_under(&origin, &rest, None)?;
     // Fail now, with the origin's error, rather than on the redirected request.
     st.origin.get(&channel, &url, Purpose::Dash).await?;
-    let session = new_session(&channel, &req, None)?;
     let sid = session.id.clone();
     let location = format!(
         "/v1/dash/{}/{}/{}",
         channel.name,
         sid,
-        url.as_str()
-            .strip_prefix(channel.origin.as_str())
-            .unwrap_or(&rest)
+        url.as_str().strip_prefix(origin.as_str()).unwrap_or(&rest)
     );
     st.sessions.create(session).await;
     st.metrics.incr(events::SESSIONS_CREATED, "");
@@ -82,7 +81,8 @@ async fn personalize(
     path: &str,
     query: Option<&str>,
 ) -> Result<Response, Error> {
-    let url = origin_url(channel, path, query)?;
+    let origin = channel.origin_for(&session.player_params);
+    let url = origin_url_under(&origin, path, query)?;
     let fetched = st.origin.get(channel, &url, Purpose::Dash).await?;
     let Manifest::Mpd(pm) = &fetched.manifest else {
         return Err(Error::Internal("not an MPD".into()));
@@ -176,7 +176,7 @@ async fn personalize(
         content_base: resolve_uri(
             &url,
             "./",
-            Some(channel.origin.as_str()),
+            Some(origin.as_str()),
             channel.raw.content_segment_prefix.as_deref(),
         ),
         location: Some(format!("/v1/dash/{}/{}/{}", channel.name, session.id, path)),

@@ -44,23 +44,21 @@ pub async fn master(
     let channel = st
         .channel(&config)
         .ok_or_else(|| Error::UnknownConfig(config.clone()))?;
-    let url = origin_url(&channel, &path, None)?;
     let mut session = new_session(&channel, &req, None)?;
+    let origin = channel.origin_for(&session.player_params);
+    let url = origin_url_under(&origin, &path, None)?;
     let fetched = st.origin.get(&channel, &url, Purpose::Content).await?;
     let sid = session.id.clone();
     let session_base = format!("/v1/manifest/{}/{}/", channel.name, sid);
     let resp = match &fetched.manifest {
         Manifest::Multivariant(m) => {
             session.master_url = Some(url.to_string());
-            let text = rewrite_multivariant(m, &url, channel.origin.as_str(), &session_base);
+            let text = rewrite_multivariant(m, &url, origin.as_str(), &session_base);
             playlist_response(text, "no-store")
         }
         _ => {
             // A media playlist asked for directly: the session lives at its own URL.
-            let rest = url
-                .as_str()
-                .strip_prefix(channel.origin.as_str())
-                .unwrap_or(&path);
+            let rest = url.as_str().strip_prefix(origin.as_str()).unwrap_or(&path);
             let mut resp = StatusCode::FOUND.into_response();
             let location = HeaderValue::from_str(&format!("{session_base}{rest}"))
                 .map_err(|e| Error::Internal(e.to_string()))?;
@@ -84,11 +82,15 @@ pub(super) fn new_session(
     master_url: Option<String>,
 ) -> Result<Session, Error> {
     let headers = req.headers();
+    let mut params = player_params(req.uri().query())?;
+    channel
+        .resolve_aliases(&mut params)
+        .map_err(Error::BadRequest)?;
     Ok(Session {
         id: SessionId::generate(),
         uuid: uuid_v4(),
         channel: channel.name.clone(),
-        player_params: player_params(req.uri().query())?,
+        player_params: params,
         user_agent: header_str(headers, header::USER_AGENT.as_str()),
         client_ip: client_ip(req),
         referer: header_str(headers, header::REFERER.as_str()),
@@ -116,12 +118,13 @@ pub async fn manifest(
     if session.channel != channel.name {
         return Err(Error::UnknownSession);
     }
-    let url = origin_url(&channel, &path, req.uri().query())?;
+    let origin = channel.origin_for(&session.player_params);
+    let url = origin_url_under(&origin, &path, req.uri().query())?;
     let fetched = st.origin.get(&channel, &url, Purpose::Content).await?;
     match &fetched.manifest {
         Manifest::Multivariant(m) => {
             let base = format!("/v1/manifest/{}/{}/", channel.name, sid);
-            let text = rewrite_multivariant(m, &url, channel.origin.as_str(), &base);
+            let text = rewrite_multivariant(m, &url, origin.as_str(), &base);
             Ok(playlist_response(text, "no-store"))
         }
         Manifest::Media(pm) => personalize(&st, &channel, &session, &fetched, pm).await,
@@ -336,7 +339,15 @@ pub(super) async fn decision(
     let key = (session.id.clone(), break_id.to_string());
     st.decisions_inflight
         .get_with(key, async {
-            let d = decide(&st.http, channel, session, avail, &st.metrics).await;
+            let d = decide(
+                &st.http,
+                channel,
+                session,
+                avail,
+                &st.metrics,
+                &st.transcoder,
+            )
+            .await;
             debug!(session_id = %session.id, break_id, ads = d.ads.len(), "Ad decision made.");
             st.sessions
                 .put_decision_if_absent(&session.id, break_id, d)
@@ -583,6 +594,12 @@ async fn variant_target(
 
 /// The origin URL for a player's path: under the configured origin, never elsewhere.
 pub fn origin_url(channel: &Channel, path: &str, query: Option<&str>) -> Result<Url, Error> {
+    origin_url_under(&channel.origin, path, query)
+}
+
+/// The origin URL for a player's path under a given origin base (a session's, with
+/// its aliases resolved).
+pub fn origin_url_under(origin: &Url, path: &str, query: Option<&str>) -> Result<Url, Error> {
     let bad = |why: &str| Error::BadRequest(format!("bad path: {why}"));
     if path.is_empty() || path.len() > 2048 {
         return Err(bad("empty or too long"));
@@ -596,8 +613,8 @@ pub fn origin_url(channel: &Channel, path: &str, query: Option<&str>) -> Result<
     if path.chars().any(|c| c.is_control()) {
         return Err(bad("control characters"));
     }
-    let mut url = channel.origin.join(path).map_err(|e| bad(&e.to_string()))?;
-    if !url.as_str().starts_with(channel.origin.as_str()) {
+    let mut url = origin.join(path).map_err(|e| bad(&e.to_string()))?;
+    if !url.as_str().starts_with(origin.as_str()) {
         return Err(bad("leaves the origin"));
     }
     url.set_query(query.filter(|q| !q.is_empty()));

@@ -4,6 +4,7 @@
 //! (pure), respond.
 
 pub mod admin;
+pub mod adstore;
 pub mod dash;
 pub mod hls;
 pub mod report;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/session/{config}/{*path}",
             axum::routing::post(report::create_session),
         )
+        .merge(adstore::routes())
         .route("/v1/configs", get(admin::list))
         .route(
             "/v1/configs/{name}",

@@ -12,7 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use url::Url;
 
-use super::hls::{new_session, origin_url};
+use super::hls::{new_session, origin_url_under};
 use super::AppState;
 use crate::config::{AvailSuppression, FillPolicy, SuppressionMode};
 use crate::error::Error;
@@ -351,7 +351,21 @@ pub async fn create_session(
             )))
         }
     };
-    let url = origin_url(&channel, &path, None)?;
+    let req = Request::from_parts(parts, Body::empty());
+    let mut session = new_session(&channel, &req, None)?;
+    let mut params = BTreeMap::new();
+    for (k, v) in body.player_params.into_iter().chain(body.ads_params) {
+        if k.is_empty() || k.len() > 64 || v.len() > 1024 {
+            return Err(Error::BadRequest(format!("bad parameter `{k}`")));
+        }
+        params.insert(k, v);
+    }
+    channel
+        .resolve_aliases(&mut params)
+        .map_err(Error::BadRequest)?;
+    session.player_params.extend(params);
+    let origin = channel.origin_for(&session.player_params);
+    let url = origin_url_under(&origin, &path, None)?;
     let dash = path.ends_with(".mpd");
     let purpose = if dash {
         Purpose::Dash
@@ -359,14 +373,6 @@ pub async fn create_session(
         Purpose::Content
     };
     let fetched = st.origin.get(&channel, &url, purpose).await?;
-    let req = Request::from_parts(parts, Body::empty());
-    let mut session = new_session(&channel, &req, None)?;
-    for (k, v) in body.player_params.into_iter().chain(body.ads_params) {
-        if k.is_empty() || k.len() > 64 || v.len() > 1024 {
-            return Err(Error::BadRequest(format!("bad parameter `{k}`")));
-        }
-        session.player_params.insert(k, v);
-    }
     session.reporting = reporting;
     if let Some(v) = &body.avail_suppression {
         session.suppression = Some(
@@ -380,7 +386,7 @@ pub async fn create_session(
     let sid = session.id.clone();
     let rest = url
         .as_str()
-        .strip_prefix(channel.origin.as_str())
+        .strip_prefix(origin.as_str())
         .unwrap_or(&path)
         .to_string();
     st.sessions.create(session).await;

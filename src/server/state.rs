@@ -10,6 +10,7 @@ use crate::events::Metrics;
 use crate::origin::client::http_client;
 use crate::origin::OriginCache;
 use crate::session::{Decision, MemoryStore, SessionId, SessionStore};
+use crate::transcode::Transcoder;
 
 /// Everything a handler needs.
 #[derive(Clone)]
@@ -30,6 +31,8 @@ pub struct AppState {
     pub config_dir: Option<std::path::PathBuf>,
     /// The admin API's bearer token; `None`: the API is off.
     pub admin_token: Option<Arc<str>>,
+    /// Ad transcoding: job pool and stored renditions.
+    pub transcoder: Transcoder,
 }
 
 impl AppState {
@@ -42,6 +45,11 @@ impl AppState {
     pub fn with_store(channels: Channels, sessions: Arc<dyn SessionStore>) -> Self {
         let http = http_client();
         let metrics = Arc::new(Metrics::default());
+        let settings = crate::config::TranscodeSettings::from_env().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "Bad transcoder settings; using the defaults.");
+            Default::default()
+        });
+        let transcoder = Transcoder::new(settings, http.clone(), metrics.clone());
         Self {
             channels: Arc::new(RwLock::new(channels)),
             origin: OriginCache::new(http.clone(), metrics.clone()),
@@ -51,6 +59,7 @@ impl AppState {
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
+            transcoder,
             metrics,
             config_dir: None,
             admin_token: None,
