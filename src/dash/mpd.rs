@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::xml::{Document, Element};
+use crate::scte35::rules::{ads_vars, classify, CueRules, Signal};
 
 /// SCTE-35 as XML (`<SpliceInfoSection>` in the Event).
 pub const SCHEME_SCTE35_XML: &str = "urn:scte:scte35:2013:xml";
@@ -12,10 +13,6 @@ pub const SCHEME_SCTE35_XML: &str = "urn:scte:scte35:2013:xml";
 pub const SCHEME_SCTE35_XML_BIN: &str = "urn:scte:scte35:2014:xml+bin";
 /// SCTE-35 as base64 text in the Event.
 pub const SCHEME_SCTE35_BIN: &str = "urn:scte:scte35:2013:bin";
-
-/// Segmentation types that open a break by default (provider/distributor
-/// placement opportunity, break, advertisement, ...).
-pub const OPENING_SEGMENTATION_TYPES: &[u64] = &[0x22, 0x30, 0x32, 0x34, 0x36];
 
 /// Parse an xs:duration (`PT1H2M3.5S`, `P1DT2H`, `PT0S`) into seconds.
 pub fn parse_duration(s: &str) -> Option<f64> {
@@ -131,76 +128,24 @@ fn attr_u64(e: &Element, name: &str) -> Option<u64> {
     e.attr(name).and_then(|v| v.trim().parse().ok())
 }
 
-fn truthy(v: Option<String>) -> bool {
-    matches!(v.as_deref().map(str::trim), Some("true") | Some("1"))
-}
-
-/// What an SCTE-35 XML `SpliceInfoSection` says: (opens a break, duration in
-/// seconds, vars). `None` when the section is not a break opener.
-fn read_splice_xml(section: &Element) -> Option<(Option<f64>, BTreeMap<String, String>)> {
-    let mut vars = BTreeMap::new();
-    for el in section.elements() {
-        match el.local_name() {
-            "SpliceInsert" => {
-                if let Some(id) = el.attr("spliceEventId") {
-                    vars.insert("scte.event_id".to_string(), id);
-                }
-                if truthy(el.attr("spliceEventCancelIndicator"))
-                    || !truthy(el.attr("outOfNetworkIndicator"))
-                {
-                    return None;
-                }
-                for (a, k) in [
-                    ("availNum", "scte.avail_num"),
-                    ("availsExpected", "scte.avails_expected"),
-                ] {
-                    if let Some(v) = el.attr(a) {
-                        vars.insert(k.to_string(), v);
-                    }
-                }
-                let duration = el
-                    .child("BreakDuration")
-                    .and_then(|b| attr_u64(b, "duration"))
-                    .map(|d| d as f64 / 90_000.0);
-                return Some((duration, vars));
-            }
-            "TimeSignal" => {
-                let seg = section.children_named("SegmentationDescriptor").find(|d| {
-                    attr_u64(d, "segmentationTypeId")
-                        .is_some_and(|t| OPENING_SEGMENTATION_TYPES.contains(&t))
-                })?;
-                for (a, k) in [
-                    ("segmentationEventId", "scte.segmentation_event_id"),
-                    ("segmentationTypeId", "scte.segmentation_type_id"),
-                    ("segmentNum", "scte.segment_num"),
-                    ("segmentsExpected", "scte.segments_expected"),
-                ] {
-                    if let Some(v) = seg.attr(a) {
-                        vars.insert(k.to_string(), v);
-                    }
-                }
-                let duration = attr_u64(seg, "segmentationDuration").map(|d| d as f64 / 90_000.0);
-                return Some((duration, vars));
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Find the ad breaks of an MPD: SCTE-35 events in each Period's `EventStream`.
-/// Duration precedence: `Event@duration`, then the cue's break or segmentation
-/// duration. Binary cues (`2013:bin`, `2014:xml+bin`) are taken as breaks when the
-/// event carries a duration (full decoding: the SCTE-35 module).
+/// Find the ad breaks of an MPD with the default cue rules.
 pub fn find_breaks(doc: &Document) -> Vec<DashBreak> {
+    find_breaks_with(doc, &CueRules::default())
+}
+
+/// Find the ad breaks of an MPD: SCTE-35 events (all three schemes, decoded by
+/// [`crate::scte35::xml::decode_event`]) in each Period's `EventStream`, kept when
+/// the cue opens a break under `rules`. Duration precedence: `Event@duration`,
+/// then `break_duration`, then `segmentation_duration`. An event whose cue does not
+/// decode is ignored (the content passes through).
+pub fn find_breaks_with(doc: &Document, rules: &CueRules) -> Vec<DashBreak> {
+    let opts = rules.decode_options();
     let mut out = Vec::new();
     for (pi, period) in doc.root.children_named("Period").enumerate() {
         let pid = period.attr("id").unwrap_or_else(|| format!("p{pi}"));
         for es in period.children_named("EventStream") {
             let scheme = es.attr("schemeIdUri").unwrap_or_default();
-            if ![SCHEME_SCTE35_XML, SCHEME_SCTE35_XML_BIN, SCHEME_SCTE35_BIN]
-                .contains(&scheme.as_str())
-            {
+            if !crate::scte35::xml::is_scte35_scheme(&scheme) {
                 continue;
             }
             let timescale = attr_u64(es, "timescale").filter(|t| *t > 0).unwrap_or(1) as f64;
@@ -209,31 +154,22 @@ pub fn find_breaks(doc: &Document) -> Vec<DashBreak> {
                 let t = attr_u64(ev, "presentationTime").unwrap_or(0) as f64;
                 let at = ((t - pto) / timescale).max(0.0);
                 let event_duration = attr_u64(ev, "duration").map(|d| d as f64 / timescale);
-                let (cue_duration, vars) = if scheme == SCHEME_SCTE35_XML {
-                    let Some(section) = ev
-                        .elements()
-                        .find(|e| e.local_name() == "SpliceInfoSection")
-                    else {
-                        continue;
-                    };
-                    match read_splice_xml(section) {
-                        Some(r) => r,
-                        None => continue,
-                    }
-                } else {
-                    if event_duration.is_none() {
-                        continue;
-                    }
-                    (None, BTreeMap::new())
+                let mut xml = String::new();
+                super::xml::write_element(&mut xml, ev);
+                let Ok(section) = crate::scte35::xml::decode_event(&scheme, &xml, &opts) else {
+                    continue;
+                };
+                let Signal::Out { duration, .. } = classify(&section, rules) else {
+                    continue;
                 };
                 let id = ev.attr("id").unwrap_or_else(|| format!("e{ei}-{t}"));
                 out.push(DashBreak {
                     id: format!("{pid}-{id}"),
                     period: pi,
                     at,
-                    duration: event_duration.or(cue_duration),
+                    duration: event_duration.or(duration),
                     scheme: scheme.clone(),
-                    vars,
+                    vars: ads_vars(&section, rules),
                 });
             }
         }
@@ -282,7 +218,7 @@ mod tests {
  <Event presentationTime="5400000" duration="1800000"><SpliceInfoSection><TimeSignal/><SegmentationDescriptor segmentationTypeId="52" segmentationEventId="5"/></SpliceInfoSection></Event>
  <Event presentationTime="8100000"><SpliceInfoSection><TimeSignal/><SegmentationDescriptor segmentationTypeId="53"/></SpliceInfoSection></Event>
 </EventStream>
-<EventStream schemeIdUri="urn:scte:scte35:2014:xml+bin" timescale="1"><Event presentationTime="200" duration="15"><Signal><Binary>/DA=</Binary></Signal></Event></EventStream>
+<EventStream schemeIdUri="urn:scte:scte35:2014:xml+bin" timescale="1"><Event presentationTime="200" duration="15"><Signal><Binary>/DAlAAAAAAAAAP/wFAUAAAABf+//wpiQkv4ARKogAAEBAQAAQ6sodg==</Binary></Signal></Event></EventStream>
 </Period></MPD>"#;
         let b = find_breaks(&parse(mpd).unwrap());
         assert_eq!(b.len(), 3);

@@ -280,7 +280,7 @@ impl OriginCache {
         } else {
             VOD_TTL
         };
-        let breaks = dash::find_breaks(&doc);
+        let breaks = dash::mpd::find_breaks_with(&doc, &channel.cue_rules());
         Ok((Manifest::Mpd(ParsedMpd { doc, breaks }), ttl))
     }
 }
