@@ -19,6 +19,8 @@ struct Up {
     base: Mutex<String>,
     /// (ad, event, user agent, x-forwarded-for) in arrival order.
     beacons: Mutex<Vec<(String, String, String, String)>>,
+    /// (ad, VAST error code) of the Error URLs called.
+    errors: Mutex<Vec<(String, String)>>,
 }
 
 fn ad_xml(base: &str, id: &str, seq: u32, secs: u32, dir: &str) -> String {
@@ -65,12 +67,26 @@ async fn upstream(
             hls(s + "#EXT-X-ENDLIST\n")
         }
         "vast" => {
+            // C (40 s) cannot fit the 30 s pre-roll: its Error URL gets 202.
+            let c = ad_xml(&base, "C", 3, 40, "ad4").replace(
+                "<Impression>",
+                &format!(
+                    "<Error><![CDATA[{base}/errbeacon?ad=C&code=[ERRORCODE]]]></Error><Impression>"
+                ),
+            );
             let body = format!(
-                "<VAST version=\"4.0\">{}{}</VAST>",
+                "<VAST version=\"4.0\">{}{}{c}</VAST>",
                 ad_xml(&base, "A", 1, 8, "ad4"),
                 ad_xml(&base, "B", 2, 4, "ad2")
             );
             ([("content-type", "application/xml")], body).into_response()
+        }
+        "errbeacon" => {
+            up.errors.lock().unwrap().push((
+                q.get("ad").cloned().unwrap_or_default(),
+                q.get("code").cloned().unwrap_or_default(),
+            ));
+            StatusCode::NO_CONTENT.into_response()
         }
         "beacon" => {
             let h = |n: &str| {
@@ -370,4 +386,21 @@ async fn explicit_client_side_session() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn an_ad_that_cannot_be_used_gets_its_error_url_called_with_the_code() {
+    let e = env().await;
+    let (_, segs) = e.playlist().await;
+    assert_eq!(segs.len(), 6 + 5, "C (40 s) is not in the 30 s pre-roll");
+    for _ in 0..50 {
+        if !e.up.errors.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        *e.up.errors.lock().unwrap(),
+        vec![("C".to_string(), "202".to_string())]
+    );
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::{info, warn};
 
-use super::resolve::{resolve_ads, FetchError, ResolvedAd, VastFetcher};
+use super::resolve::{resolve_ads, FetchError, ResolveError, ResolvedAd, VastFetcher};
 use super::template::{self, expand_template, TemplateVars};
 use crate::breaks::fit_pod;
 use crate::config::Channel;
@@ -132,6 +132,25 @@ pub fn decided(ad: &ResolvedAd, media_url: Option<String>, dash_url: Option<Stri
     }
 }
 
+/// Call an ad's VAST `<Error>` URLs with `code` for `[ERRORCODE]` (in the
+/// background, with the viewer's headers).
+pub fn report_error(http: &reqwest::Client, session: &Session, urls: &[String], code: u32) {
+    if urls.is_empty() {
+        return;
+    }
+    let values = crate::tracking::macro_values(0.0, "", Some(code));
+    let urls: Vec<String> = urls
+        .iter()
+        .map(|u| crate::tracking::expand_macros(u, &values))
+        .collect();
+    let viewer = crate::tracking::Viewer {
+        user_agent: session.user_agent.clone(),
+        client_ip: session.client_ip.clone(),
+    };
+    let http = http.clone();
+    tokio::spawn(async move { crate::tracking::send(&http, urls, &viewer).await });
+}
+
 /// A DASH MediaFile: `application/dash+xml`, or a URL path ending `.mpd`.
 fn is_dash(m: &crate::vast::MediaFile) -> bool {
     m.mime_type
@@ -189,6 +208,10 @@ pub async fn decide(
         }
         Ok(Err(e)) => {
             warn!(session_id = %session.id, reason = e.reason(), error = %e, "Ad decision failed; serving slate or content.");
+            if let ResolveError::Empty { error_urls } = &e {
+                // VAST 303: no ads after the wrappers (or at all).
+                report_error(http, session, error_urls, 303);
+            }
             return failed(e.reason());
         }
         Ok(Ok(ads)) => ads,
@@ -212,6 +235,13 @@ pub async fn decide(
                 Ok(urls) => playable.push(decided(&ad, Some(urls.hls), Some(urls.dash))),
                 Err(reason) => {
                     metrics.incr(events::ADS_SKIPPED, reason);
+                    if matches!(
+                        reason,
+                        transcode::NO_VARIANT_MATCH | transcode::TRANSCODE_FAILED
+                    ) {
+                        // VAST 403: no media file we can play.
+                        report_error(http, session, &ad.errors, 403);
+                    }
                     info!(session_id = %session.id, ad_id = ?ad.ad_id, reason, "Ad has no streaming rendition ready; skipped.");
                 }
             },
@@ -222,6 +252,12 @@ pub async fn decide(
     let kept = fit_pod(&durations, avail.duration);
     for _ in 0..(playable.len() - kept.len()) {
         metrics.incr(events::ADS_SKIPPED, "DURATION_EXCEEDED");
+    }
+    for (i, ad) in playable.iter().enumerate() {
+        if !kept.contains(&i) {
+            // VAST 202: the player expected a different duration.
+            report_error(http, session, &ad.error_urls, 202);
+        }
     }
     let ads: Vec<DecidedAd> = kept.into_iter().map(|i| playable[i].clone()).collect();
     if ads.is_empty() {

@@ -231,7 +231,7 @@ async fn personalize(
         } else {
             decision(st, channel, session, id, &avail).await
         };
-        let fill = build_fill(st, channel, &decision, &target, planned).await;
+        let fill = build_fill(st, channel, session, &decision, &target, planned).await;
 
         fills.insert(id.clone(), fill);
     }
@@ -359,6 +359,7 @@ pub(super) async fn decision(
 async fn build_fill(
     st: &AppState,
     channel: &Channel,
+    session: &Session,
     decision: &Decision,
     target: &VariantTarget,
     planned: f64,
@@ -374,7 +375,11 @@ async fn build_fill(
                 st.metrics.incr(events::ADS_FILLED, "");
                 ads.push(r);
             }
-            None => st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH"),
+            None => {
+                st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH");
+                // VAST 401: the media file was not found.
+                crate::ads::decide::report_error(&st.http, session, &ad.error_urls, 401);
+            }
         }
     }
     // A suppressed break plays its content: no slate.
