@@ -126,7 +126,17 @@ async fn env() -> (String, reqwest::Client) {
     }
     .validate("test", "c")
     .unwrap();
-    let state = AppState::new(Arc::new([("c".to_string(), Arc::new(channel))].into()));
+    let mut suppressed = channel.raw.clone();
+    suppressed.avail_suppression.mode = splicepoint::config::SuppressionMode::AfterLiveEdge;
+    suppressed.avail_suppression.value_secs = 3600.0;
+    let suppressed = suppressed.validate("test", "s").unwrap();
+    let state = AppState::new(Arc::new(
+        [
+            ("c".to_string(), Arc::new(channel)),
+            ("s".to_string(), Arc::new(suppressed)),
+        ]
+        .into(),
+    ));
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
@@ -282,4 +292,28 @@ async fn a_period_fragment_is_refused_with_a_reason() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn avail_suppression_leaves_dash_breaks_as_content() {
+    let (proxy, http) = env().await;
+    let r = http
+        .get(format!("{proxy}/v1/dash/s/live/manifest.mpd"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let r = http
+        .get(format!("{proxy}{loc}?now=40"))
+        .send()
+        .await
+        .unwrap();
+    let doc = parse(&r.text().await.unwrap()).unwrap();
+    let ids: Vec<String> = periods(&doc.root).into_iter().map(|(i, _)| i).collect();
+    assert_eq!(
+        ids,
+        ["p0"],
+        "a session in its first hour sees no ad periods"
+    );
 }

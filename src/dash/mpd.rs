@@ -84,6 +84,36 @@ pub fn format_utc(unix_secs: u64) -> String {
     )
 }
 
+/// Parse an xs:dateTime in UTC (`2024-01-01T00:00:00Z`, fractions and `+00:00`
+/// allowed) into Unix seconds.
+pub fn parse_utc(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-');
+    let (y, m, day): (i64, i64, i64) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    let time = time.trim_end_matches('Z').trim_end_matches("+00:00");
+    let mut t = time.split(':');
+    let (hh, mm): (u64, u64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
+    let ss: f64 = t.next().unwrap_or("0").parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + (hh * 3600 + mm * 60) as i64 + ss as i64;
+    u64::try_from(secs).ok()
+}
+
 /// Is the MPD live (`type="dynamic"`)?
 pub fn is_dynamic(doc: &Document) -> bool {
     doc.root.attr("type").as_deref() == Some("dynamic")
@@ -206,6 +236,11 @@ mod tests {
         assert_eq!(format_duration(30.0), "PT30S");
         assert_eq!(format_duration(1.234), "PT1.234S");
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        for t in [0, 1_704_067_200, 1_709_210_096, 4_102_444_800] {
+            assert_eq!(parse_utc(&format_utc(t)), Some(t));
+        }
+        assert_eq!(parse_utc("2024-01-01T00:00:00.5Z"), Some(1_704_067_200));
+        assert_eq!(parse_utc("garbage"), None);
         assert_eq!(format_utc(1_704_067_200), "2024-01-01T00:00:00Z");
         assert_eq!(format_utc(1_709_210_096), "2024-02-29T12:34:56Z");
     }

@@ -103,6 +103,9 @@ async fn personalize(
     } else {
         breaks
     };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let mut fills = HashMap::new();
     for (n, b) in breaks.iter().enumerate() {
         let insert = !dynamic && b.duration.unwrap_or(0.0) <= 0.0;
@@ -116,6 +119,22 @@ async fn personalize(
             index: (n + 1) as u32,
             vars: &b.vars,
         };
+        if dynamic {
+            // The live edge is now, in the presentation timeline (seconds since
+            // availabilityStartTime).
+            let ast = doc
+                .root
+                .attr("availabilityStartTime")
+                .and_then(|t| mpd::parse_utc(&t));
+            let start = mpd::period_starts(doc).get(b.period).map(|p| p.1 + b.at);
+            let behind = match (ast, start) {
+                (Some(ast), Some(start)) => Some(now as f64 - ast as f64 - start),
+                _ => None,
+            };
+            let running = behind.is_some_and(|x| x < planned);
+            super::hls::suppress_if_needed(st, channel, session, &b.id, behind, running, planned)
+                .await;
+        }
         let decision = decision(st, channel, session, &b.id, &avail).await;
         let mut ads: Vec<Arc<DashAd>> = Vec::new();
         for ad in &decision.ads {
@@ -169,9 +188,6 @@ async fn personalize(
             },
         );
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     let ctx = MpdContext {
         content_base: resolve_uri(
             &url,

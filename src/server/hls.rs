@@ -217,7 +217,16 @@ async fn personalize(
             vars: &b.vars,
         };
         if live && record.is_none() {
-            suppress_if_needed(st, channel, session, pl, b, id, planned).await;
+            let behind = match b.start {
+                BreakStart::At(i) => Some(
+                    pl.segments[i.min(pl.segments.len())..]
+                        .iter()
+                        .map(|s| s.duration)
+                        .sum::<f64>(),
+                ),
+                BreakStart::BeforeWindow => None,
+            };
+            suppress_if_needed(st, channel, session, id, behind, b.end.is_none(), planned).await;
         }
         let decision = if id == LIVE_PREROLL {
             match &channel.raw.live_preroll_ads_url {
@@ -487,14 +496,16 @@ async fn live_preroll(
 
 /// Avail suppression: a break the session sees for the first time is left
 /// unfilled (its content plays) when the session's (or the configuration's)
-/// suppression rule says so. Settled once, as a decision.
-async fn suppress_if_needed(
+/// suppression rule says so. Settled once, as a decision. `behind`: how far the
+/// break's start lies behind the live edge, seconds (`None`: unknown); `running`:
+/// the break has not ended yet.
+pub(super) async fn suppress_if_needed(
     st: &AppState,
     channel: &Channel,
     session: &Session,
-    pl: &crate::hls::MediaPlaylist,
-    b: &AdBreak,
     id: &str,
+    behind: Option<f64>,
+    running: bool,
     planned: f64,
 ) {
     use crate::config::{FillPolicy, SuppressionMode};
@@ -505,12 +516,7 @@ async fn suppress_if_needed(
     let suppress = match rule.mode {
         SuppressionMode::Off => false,
         SuppressionMode::BehindLiveEdge => {
-            let BreakStart::At(i) = b.start else { return };
-            let behind: f64 = pl.segments[i.min(pl.segments.len())..]
-                .iter()
-                .map(|s| s.duration)
-                .sum();
-            let running = b.end.is_none();
+            let Some(behind) = behind else { return };
             behind > rule.value_secs && !(running && rule.fill_policy == FillPolicy::PartialAvail)
         }
         SuppressionMode::AfterLiveEdge => {
