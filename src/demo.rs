@@ -132,7 +132,16 @@ impl Demo {
             loop_duration,
             segment,
             period,
-            started: Instant::now() - HEAD_START,
+            // The channel's clock starts on a whole second of wall-clock time, so the
+            // DASH availabilityStartTime (whole seconds) and this clock agree.
+            started: {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs_f64();
+                let ast = (now - HEAD_START.as_secs_f64()).floor();
+                Instant::now() - Duration::from_secs_f64((now - ast).max(0.0))
+            },
             base: base.trim_end_matches('/').to_string(),
             ad_segments_served: AtomicU64::new(0),
             dash: None,
@@ -166,7 +175,9 @@ impl Demo {
         self.dash = Some(DashDemo {
             sets,
             loop_duration,
-            ast: now.saturating_sub(HEAD_START.as_secs()),
+            ast: (now as f64 - self.started.elapsed().as_secs_f64())
+                .round()
+                .max(0.0) as u64,
         });
         self
     }
@@ -179,12 +190,15 @@ impl Demo {
         let tsb = 40.0;
         let l = d.loop_duration;
         let first = ((elapsed - tsb) / l).floor().max(0.0) as u64;
-        let last = (elapsed / l).floor().max(0.0) as u64;
+        // The next loop's Period is published 10 s ahead, so the current one never
+        // promises segments past its end.
+        let last = ((elapsed + 10.0) / l).floor().max(0.0) as u64;
         let now = d.ast + elapsed as u64;
         let mut s = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:scte35=\"urn:scte:scte35:2013:xml\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"PT2S\" minBufferTime=\"PT4S\" timeShiftBufferDepth=\"PT{tsb}S\" maxSegmentDuration=\"PT2S\" suggestedPresentationDelay=\"PT8S\">",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:scte35=\"urn:scte:scte35:2013:xml\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"PT2S\" minBufferTime=\"PT4S\" timeShiftBufferDepth=\"PT{tsb}S\" maxSegmentDuration=\"PT2.1S\" suggestedPresentationDelay=\"PT8S\">\n  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-xsdate:2014\" value=\"{}/demo/time\"/>",
             crate::dash::mpd::format_utc(d.ast),
-            crate::dash::mpd::format_utc(now)
+            crate::dash::mpd::format_utc(now),
+            self.base
         );
         let break_secs = BREAK_SEGMENTS as f64 * self.segment;
         let every = (self.period as f64 * self.segment).max(break_secs + 4.0);
@@ -192,8 +206,9 @@ impl Demo {
             let start = k as f64 * l;
             let _ = write!(
                 s,
-                "\n  <Period id=\"p{k}\" start=\"{}\">",
-                crate::dash::mpd::format_duration(start)
+                "\n  <Period id=\"p{k}\" start=\"{}\" duration=\"{}\">",
+                crate::dash::mpd::format_duration(start),
+                crate::dash::mpd::format_duration(l)
             );
             let mut events = String::new();
             let mut j = 0u64;
@@ -281,7 +296,7 @@ impl Demo {
 
     /// `(name, url)` of each demo stream.
     pub fn streams(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut streams = vec![
             (
                 "hls-live",
                 format!("{}/v1/master/demo-live/live/master.m3u8", self.base),
@@ -290,7 +305,18 @@ impl Demo {
                 "hls-vod",
                 format!("{}/v1/master/demo-vod/vod/master.m3u8", self.base),
             ),
-        ]
+        ];
+        if self.dash.is_some() {
+            streams.push((
+                "dash-live",
+                format!("{}/v1/dash/demo-live/dash/live/manifest.mpd", self.base),
+            ));
+            streams.push((
+                "dash-vod",
+                format!("{}/v1/dash/demo-vod/dash/vod/manifest.mpd", self.base),
+            ));
+        }
+        streams
     }
 
     /// The live media playlist at `elapsed` since the channel started.
@@ -372,6 +398,8 @@ impl Demo {
             .route("/demo/media/{*path}", get(media_file))
             .route("/demo/ads/vast", get(vast))
             .route("/demo/beacon", get(|| async { StatusCode::NO_CONTENT }))
+            .route("/demo/time", get(demo_time))
+            .layer(axum::middleware::map_response(cors))
             .with_state(self)
     }
 }
@@ -463,6 +491,23 @@ async fn origin_file(
         return text_response(body, "application/vnd.apple.mpegurl", cache);
     }
     file_response(&demo, &format!("content/{variant}/{file}"))
+}
+
+/// The clock for DASH players (`UTCTiming`, http-xsdate).
+async fn demo_time() -> Response {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    text_response(crate::dash::mpd::format_utc(now), "text/plain", "no-store")
+}
+
+/// Every demo answer (404s too) may be read by web players on other origins.
+async fn cors(mut resp: Response) -> Response {
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
 }
 
 async fn dash_manifest(State(demo): State<Arc<Demo>>, UrlPath(kind): UrlPath<String>) -> Response {
@@ -568,6 +613,14 @@ mod tests {
                 assert!(!vast.ads.is_empty(), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn dash_streams_are_offered() {
+        let d = demo();
+        assert!(d.dash.is_some());
+        let names: Vec<&str> = d.streams().iter().map(|s| s.0).collect();
+        assert_eq!(names, ["hls-live", "hls-vod", "dash-live", "dash-vod"]);
     }
 
     #[test]

@@ -32,14 +32,39 @@ Exit status 0 when ok, 1 when problems were found, 2 on usage errors.
 import json
 import os
 import sys
-from urllib.parse import urlsplit
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import m3u8
 
 MAX_PROBLEMS = 40
 
+# splicepoint's server-side ad reporting serves ad segments through
+# /v1/segment/{session}/...; the target is in the URL, hex-encoded:
+# HLS .../{ad}/{index}/{count}/{hex segment URL}/{file}, DASH
+# .../{ad}/d/{count}/{hex BaseURL}/{path} (older HLS form: ?u={segment URL}).
+
+
+def resolve_reporting_url(url):
+    """The ad segment a /v1/segment/ reporting URL redirects to (else url)."""
+    if "/v1/segment/" not in url:
+        return url
+    parts = urlsplit(url)
+    segs = parts.path.split("/v1/segment/", 1)[1].split("/")
+    for i in range(2, len(segs)):
+        try:
+            target = bytes.fromhex(segs[i]).decode() if segs[i] else ""
+        except ValueError:
+            continue
+        if not re.match(r"^https?://", target):
+            continue
+        return target if not target.endswith("/") else urljoin(target, "/".join(segs[i + 1:]))
+    found = parse_qs(parts.query).get("u")
+    return found[0] if found else url
+
 
 def category(url):
+    url = resolve_reporting_url(url)
     if "/demo/media/ads/" in url:
         return "ad"
     if "/demo/media/slate/" in url:
@@ -51,6 +76,7 @@ def category(url):
 
 def asset_key(url):
     """content / slate / ad:<creative> (first folder under /demo/media/ads/)."""
+    url = resolve_reporting_url(url)
     path = urlsplit(url).path
     cat = category(url)
     if cat == "ad":

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Real-player conformance suite for splicepoint. See README.md.
+// Real-player conformance suite for splicepoint (HLS in hls.js, DASH in
+// dash.js and Shaka Player). See README.md.
 //
 //   node run.mjs [--only ID[,ID]] [--players NAME[,NAME]] [--concurrency N]
-//                [--fault strip-ad-discontinuity] [--no-fault] [--no-ffmpeg]
+//                [--fault NAME] [--no-fault] [--no-ffmpeg]
 //                [--self-test] [--out DIR]
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,8 +16,9 @@ import { chromium } from 'playwright-core';
 
 import { PLAYERS } from './players.mjs';
 import { SCENARIOS, FAULT_RUNS, BREAK_EVERY } from './scenarios.mjs';
-import { category, assetKey, isManifestResponse, looksLikeSegment, FAULTS, FAULT_CAUGHT_BY, FAULT_APPLIES } from './lib/media.mjs';
-import { analyseSamples, breakRuns, runMatches, describeRun, ccCheck, FPS, FRAME_TOLERANCE, MAX_HOLE_SEC, MAX_STALL_SEC } from './lib/checks.mjs';
+import { category, assetKey, isManifestResponse, looksLikeSegment, FAULTS, FAULT_CAUGHT_BY, FAULT_APPLIES, FAULT_EDITS } from './lib/media.mjs';
+import { analyseSamples, breakRuns, runMatches, describeRun, ccCheck, playedPeriods, periodWalk, periodBreaks, segmentPeriods,
+  FPS, FRAME_TOLERANCE, MAX_HOLE_SEC, MAX_STALL_SEC } from './lib/checks.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -28,6 +30,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const POST_BREAK_CONTENT_SEC = 4; // live: content to play after the break before stopping
 const MAX_MANIFEST_MS = 2000; // one target duration
 const HOPELESS_STALL_SEC = 15; // stop a run early when currentTime stood still this long (already a FAIL)
+const MPD_POLL_MS = 250; // DASH live: the harness's own polls of the session MPD
 
 // ---------------------------------------------------------------- args
 function parseArgs(argv) {
@@ -139,6 +142,11 @@ function startPageServer() {
   for (const p of PLAYERS) for (const [prefix, dir] of Object.entries(p.vendor || {})) vendor.push([prefix, path.join(HERE, dir)]);
   const server = http.createServer((req, res) => {
     const u = new URL(req.url, 'http://127.0.0.1');
+    if (u.pathname === '/time') { // wall clock for players (dash.js UTC timing, see players.mjs)
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+      res.end(new Date().toISOString());
+      return;
+    }
     let file = null, type = 'application/octet-stream';
     const r = routes.get(u.pathname);
     if (r) ({ file, type } = r);
@@ -208,14 +216,18 @@ function variantsOf(body, base) {
 }
 
 // ---------------------------------------------------------------- python manifest check
+// HLS: check_manifests.py (m3u8); DASH: check_mpds.py (mpegdash), which also
+// returns the session's Period timeline for the player checks.
 const PYTHON = process.env.PLAYERS_PYTHON || path.join(HERE, '.venv', 'bin', 'python');
-function checkManifests(dir, live) {
+function checkManifests(dir, live, format) {
+  const script = format === 'dash' ? 'check_mpds.py' : 'check_manifests.py';
   return new Promise((resolve) => {
-    execFile(PYTHON, [path.join(HERE, 'check_manifests.py'), dir, live ? '--live' : '--vod'], { timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    const argv = [path.join(HERE, script), dir, live ? '--live' : '--vod', ...(format === 'dash' ? ['--media'] : [])];
+    execFile(PYTHON, argv, { timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       try {
         resolve(JSON.parse(stdout));
       } catch {
-        resolve({ ok: false, problems: [`check_manifests.py failed: ${(stderr || String(err)).trim().split('\n').pop()}`], stats: {} });
+        resolve({ ok: false, problems: [`${script} failed: ${(stderr || String(err)).trim().split('\n').pop()}`], stats: {} });
       }
     });
   });
@@ -257,10 +269,13 @@ async function playJob(job, ctx) {
       const spOrigin = new URL(base).origin;
       await page.route((u) => u.origin === spOrigin && !looksLikeSegment(u.href), async (route) => {
         try {
+          // follows redirects (the new-session 302): Playwright routes only the
+          // first request of a redirect chain, so the body is served at the
+          // first URL (MPD refreshes then go to its Location, routed again)
           const resp = await route.fetch();
           const body = await resp.text();
           const { body: nb, changes } = FAULTS[fault](body, route.request().url());
-          if (body.startsWith('#EXTM3U')) faultStats.manifests++;
+          if (body.startsWith('#EXTM3U') || body.includes('<MPD')) faultStats.manifests++;
           faultStats.changes += changes;
           await route.fulfill({ response: resp, body: nb });
         } catch (e) {
@@ -289,19 +304,49 @@ async function playJob(job, ctx) {
         }).catch((e) => network.errors.push(`harness fetch of ${vu} failed: ${e.message}`)));
       }
     };
+    // DASH live: the harness also polls the session MPD (its Location) every
+    // MPD_POLL_MS, to see when each Period is first published. It saves a
+    // poll only around a change of the Period list (the last poll before it
+    // and the first after), so check_mpds.py can tell whether a Period came
+    // too late: after a segment it replaces was promised by an earlier MPD.
+    // Not in fault runs (unfaulted bodies).
+    let mpdLocation = null, mpdPolling = false, lastMpdPoll = 0, prevPoll = null;
+    const periodSig = (b) => (b.match(/<Period\b[^>]*>/g) || []).join('');
+    const pollMpd = () => {
+      if (fault || sc.format !== 'dash' || !sc.live || !mpdLocation || mpdPolling || Date.now() - lastMpdPoll < MPD_POLL_MS) return;
+      lastMpdPoll = Date.now();
+      mpdPolling = true;
+      const url = mpdLocation;
+      network.pending.push(fetch(url, { signal: AbortSignal.timeout(5000) }).then(async (r) => {
+        const cur = { body: await r.text(), t: Date.now() - jobStart, wall: Date.now(), status: r.status, saved: false };
+        cur.sig = periodSig(cur.body);
+        const save = (p) => {
+          if (p.saved) return;
+          p.saved = true;
+          const file = `${String(++manN).padStart(4, '0')}.mpd`;
+          fs.writeFileSync(path.join(manDir, file), p.body);
+          network.manifests.push({ file, url, t: p.t, wall: p.wall, status: p.status, source: 'harness' });
+        };
+        if (prevPoll && prevPoll.sig !== cur.sig) { save(prevPoll); save(cur); }
+        prevPoll = cur;
+      }).catch((e) => network.errors.push(`harness fetch of ${url} failed: ${e.message}`)).finally(() => { mpdPolling = false; }));
+    };
     page.on('response', (resp) => {
       const u = resp.url();
       if (u.startsWith(ctx.pageBase)) return;
       const status = resp.status();
       const t = Date.now() - jobStart;
+      const wall = Date.now();
       if (status >= 400) network.errors.push(`HTTP ${status} ${u}`);
       if (isManifestResponse(u, resp.headers()['content-type'])) {
         const n = ++manN;
         network.pending.push(resp.text().then((body) => {
-          const file = `${String(n).padStart(4, '0')}.m3u8`;
+          const file = `${String(n).padStart(4, '0')}.${body.includes('<MPD') ? 'mpd' : 'm3u8'}`;
           fs.writeFileSync(path.join(manDir, file), body);
-          network.manifests.push({ file, url: u, t, status, source: 'player' });
+          network.manifests.push({ file, url: u, t, wall, status, source: 'player' });
           if (!masterSeen && body.includes('#EXT-X-STREAM-INF')) { masterSeen = true; variantUrls = variantsOf(body, u); }
+          const loc = /<Location>\s*([^<\s]+)\s*<\/Location>/.exec(body);
+          if (loc && !mpdLocation) { try { mpdLocation = new URL(loc[1], u).href; } catch { /* bad Location: check_mpds.py reports */ } }
         }).catch(() => { /* body gone (page closed) */ }));
       } else {
         const cat = category(u);
@@ -341,6 +386,7 @@ async function playJob(job, ctx) {
       await sleep(250);
       if (ctx.overBudget()) { stopReason = 'suite budget exhausted'; break; }
       pollVariants();
+      pollMpd();
       const st = await withTimeout(page.evaluate(() => window.__sp.poll()), 10_000, 'page poll');
       if (firstCt === null && st.ct > 0) firstCt = st.ct;
       if (st.ct !== lastCt || st.ended) { lastCt = st.ct; lastProgress = Date.now(); }
@@ -358,12 +404,12 @@ async function playJob(job, ctx) {
       if (st.fatal) { stopReason = 'fatal error'; await sleep(500); break; }
       if (!sc.live) { if (st.ended) { stopReason = 'ended'; await sleep(300); break; } continue; }
       // live: stop once enough whole breaks went by and content played on
-      const runs = breakRuns(st.changed).filter((r) => r.whole);
+      const runs = breakRuns(st.changed, { byTime: sc.format === 'dash' }).filter((r) => r.whole);
       if (runs.length >= (sc.expect.breaks || 1)) {
         const after = runs[runs.length - 1].after;
         if (after && st.ct >= after.start + POST_BREAK_CONTENT_SEC) { stopReason = 'break done'; break; }
       }
-      if (sc.expect.contentMayFill && !breakRuns(st.changed).length && firstCt !== null &&
+      if (sc.expect.contentMayFill && !breakRuns(st.changed, { byTime: sc.format === 'dash' }).length && firstCt !== null &&
           st.ct - firstCt >= BREAK_EVERY + (sc.expect.breakSec || 16) + POST_BREAK_CONTENT_SEC) {
         stopReason = 'played through break window as content';
         break;
@@ -388,17 +434,25 @@ async function playJob(job, ctx) {
   if (log) fs.writeFileSync(path.join(jobDir, 'player-log.json'), JSON.stringify(log));
   fs.writeFileSync(path.join(jobDir, 'network.json'), JSON.stringify({ playlistTimes: network.manifestMs, segments: network.segments, errors: network.errors }, null, 1));
 
-  if (log) evaluate(sc, log, network, res, check);
+  // ---- independent manifest parse (DASH: first, the Period timeline feeds the player checks)
+  const man = await checkManifests(manDir, sc.live, sc.format);
+  if (log) {
+    if (sc.format === 'dash') evaluateDash(sc, log, network, res, check, man);
+    else evaluate(sc, log, network, res, check);
+  }
   if (fault) {
     res.info.faultChanges = faultStats.changes;
-    if (faultStats.changes === 0) check('fault-injected', false, `fault ${fault} changed nothing in ${faultStats.manifests} playlists`);
+    if (faultStats.changes === 0) check('fault-injected', false, `fault ${fault} changed nothing in ${faultStats.manifests} manifests`);
   }
-
-  // ---- independent manifest parse
-  const man = await checkManifests(manDir, sc.live);
-  res.info.manifests = man.stats && man.stats.playlists;
-  res.info.variantPairs = man.stats && man.stats.variant_pairs_compared;
-  check('manifests', man.ok, man.ok ? `${man.stats.playlists} playlists` : `${man.problems.length} problem(s): ${man.problems.slice(0, 3).join(' | ')}`);
+  if (man.notes && man.notes.length) res.info.manifestNotes = man.notes;
+  if (sc.format === 'dash') {
+    res.info.manifests = man.stats && man.stats.mpds;
+    check('manifests', man.ok, man.ok ? `${man.stats.mpds} MPDs` : `${man.problems.length} problem(s): ${man.problems.slice(0, 3).join(' | ')}`);
+  } else {
+    res.info.manifests = man.stats && man.stats.playlists;
+    res.info.variantPairs = man.stats && man.stats.variant_pairs_compared;
+    check('manifests', man.ok, man.ok ? `${man.stats.playlists} playlists` : `${man.problems.length} problem(s): ${man.problems.slice(0, 3).join(' | ')}`);
+  }
   if (ffmpegP) {
     const ff = await ffmpegP;
     res.info.ffmpeg = ff;
@@ -411,7 +465,9 @@ async function playJob(job, ctx) {
   return res;
 }
 
-function evaluate(sc, log, network, res, check) {
+// Checks every format shares: player errors, HTTP, manifest latency, the
+// <video> samples (frames, holes, jumps, stalls).
+function evaluateCommon(sc, log, network, res, check) {
   const { info } = res;
   // fatal errors
   const fatal = log.errors.filter((e) => e.fatal);
@@ -450,6 +506,26 @@ function evaluate(sc, log, network, res, check) {
     info.stall = r2(a.maxStall);
     check('no-stall', a.maxStall <= MAX_STALL_SEC, a.maxStall > MAX_STALL_SEC ? `no progress for ${a.maxStall.toFixed(1)}s at ${a.stallAt}` : '');
   }
+  return a;
+}
+
+// ads really fetched (or not, when the ADS timed out)
+function checkFetched(sc, network, res, check) {
+  const { info } = res;
+  info.adSegments = network.adOk;
+  info.slateSegments = network.slateOk;
+  if ((sc.expect.adAssets || 0) > 0) {
+    const assets = new Set(network.segments.filter((s) => s.cat === 'ad' && s.status < 300).map((s) => assetKey(s.url)));
+    check('ads-fetched', network.adOk > 0 && assets.size >= sc.expect.adAssets, `${network.adOk} ad segment(s) from ${assets.size} creative(s) fetched`);
+  } else {
+    check('no-ads-fetched', network.adOk === 0, network.adOk ? `${network.adOk} ad segment(s) fetched although the ADS timed out` : '');
+  }
+  if (sc.expect.slate === true) check('slate-fetched', network.slateOk > 0, network.slateOk ? '' : 'no slate segment fetched');
+}
+
+function evaluate(sc, log, network, res, check) {
+  const { info } = res;
+  evaluateCommon(sc, log, network, res, check);
 
   // cc at every asset switch
   const cc = ccCheck(log.frags);
@@ -491,28 +567,86 @@ function evaluate(sc, log, network, res, check) {
       `${good.length}/${need} breaks as expected${bad.length ? `; ${bad.map((r) => `${describeRun(r)} -> ${runMatches(r, sc.expect).join(', ')}`).join(' | ')}` : ''}`);
   }
 
-  // ads really fetched (or not, when the ADS timed out)
-  info.adSegments = network.adOk;
-  info.slateSegments = network.slateOk;
-  if ((sc.expect.adAssets || 0) > 0) {
-    const assets = new Set(network.segments.filter((s) => s.cat === 'ad' && s.status < 300).map((s) => assetKey(s.url)));
-    check('ads-fetched', network.adOk > 0 && assets.size >= sc.expect.adAssets, `${network.adOk} ad segment(s) from ${assets.size} creative(s) fetched`);
-  } else {
-    check('no-ads-fetched', network.adOk === 0, network.adOk ? `${network.adOk} ad segment(s) fetched although the ADS timed out` : '');
+  checkFetched(sc, network, res, check);
+}
+
+// DASH: the same player checks, with Periods in place of discontinuities.
+// man.timeline: every Period the session's MPDs published (check_mpds.py).
+function evaluateDash(sc, log, network, res, check, man) {
+  const { info } = res;
+  const a = evaluateCommon(sc, log, network, res, check);
+  const timeline = man.timeline || [];
+  if (!timeline.length) check('periods', false, 'no Period timeline (no MPD parsed)');
+
+  // the player puts every asset switch in a new Period, never goes back
+  const cc = ccCheck(log.frags, { byTime: true });
+  info.cc = `${cc.ccFirst}->${cc.ccLast}`;
+  info.switches = cc.switches;
+  check('period-at-switch', cc.violations.length === 0, cc.violations.slice(0, 3).join('; '));
+
+  // every loaded segment lies in the Period the player put it in, and is of its kind
+  if (timeline.length) {
+    const sp = segmentPeriods(log.frags, timeline);
+    check('segment-period', sp.length === 0, sp.length ? `${sp.length} segment(s): ${sp.slice(0, 3).join('; ')}` : '');
   }
-  if (sc.expect.slate === true) check('slate-fetched', network.slateOk > 0, network.slateOk ? '' : 'no slate segment fetched');
+
+  // the Periods playback went through: in timeline order, nothing skipped
+  const played = playedPeriods(log.samples, timeline, a.baselineIdx);
+  info.periods = played.length;
+  info.periodIds = played.map((p) => p.id);
+  const walk = periodWalk(played, timeline);
+
+  const changed = log.frags.filter((f) => f.ev === 'changed' && f.type === 'main');
+  const ended = log.events.some((e) => e.name === 'ended');
+  const vodEnd = man.duration ?? null;
+  const runs = breakRuns(changed, sc.live ? { byTime: true } : { byTime: true, vodEnd, ended });
+  info.breaks = runs.map(describeRun);
+  const good = runs.filter((r) => runMatches(r, sc.expect).length === 0);
+  const need = sc.expect.breaks || 1;
+  if (sc.live) {
+    const pb = periodBreaks(played, sc.expect);
+    const okBreaks = pb.filter((b) => b.ok);
+    check('period-order', walk.length === 0 && okBreaks.length >= need,
+      [...walk.slice(0, 2), ...(okBreaks.length >= need ? [] : [pb.length
+        ? `break Periods not as expected: ${pb.map((b) => `${b.before} -> ${b.ids.join(',')} -> ${b.after}: ${b.why.join(', ')}`).join(' | ')}`
+        : `no break Periods played (${played.map((p) => p.id).join(' ')})`])].join('; '));
+    const whole = runs.filter((r) => r.whole);
+    check('break-playthrough', good.length >= need,
+      good.length >= need ? `${good.length} whole break(s)` : (whole.length
+        ? `break(s) not as expected: ${whole.map((r) => `${describeRun(r)} -> ${runMatches(r, sc.expect).join(', ')}`).join(' | ')}`
+        : `no whole ad break played through (${runs.length} partial: ${runs.map(describeRun).join(' | ') || 'none'}); stop: ${info.stopReason}`));
+  } else {
+    check('ended', ended, ended ? '' : `VOD did not reach ended (stop: ${info.stopReason}, ct=${log.samples.length ? r2(log.samples[log.samples.length - 1].ct) : '?'})`);
+    const ids = played.map((p) => p.id);
+    const want = sc.periods || timeline.map((p) => p.id);
+    const same = ids.length === want.length && ids.every((id, i) => id === want[i]);
+    check('period-order', walk.length === 0 && same,
+      [...walk.slice(0, 2), ...(same ? [] : [`played ${ids.join(' ')}; expected ${want.join(' ')}`])].join('; '));
+    // played media time covers the presentation (frames are checked against it)
+    if (vodEnd) {
+      check('all-played', a.played >= vodEnd - 1, `${r2(a.played)}s of ${r2(vodEnd)}s played`);
+      info.vodDuration = r2(vodEnd);
+    }
+    const bad = runs.filter((r) => runMatches(r, sc.expect).length);
+    check('breaks', good.length === need && bad.length === 0,
+      `${good.length}/${need} breaks as expected${bad.length ? `; ${bad.map((r) => `${describeRun(r)} -> ${runMatches(r, sc.expect).join(', ')}`).join(' | ')}` : ''}`);
+  }
+  checkFetched(sc, network, res, check);
 }
 
 // ---------------------------------------------------------------- result lines
 function summarise(job, res) {
   const failed = res.checks.filter((c) => !c.ok);
   const i = res.info;
+  const dash = job.scenario.format === 'dash';
   const facts = [
     `frames=${i.frames ?? '-'}/${i.expectedFrames ?? '-'}(${i.frameDev ?? '-'})`,
     `played=${i.played ?? '-'}s`, `errors=${i.errors ?? '-'}`, `warnings=${i.warnings ?? '-'}${i.warningKinds ? `(${i.warningKinds})` : ''}`,
-    `maxhole=${i.maxHole ?? '-'}s`, `stall=${i.stall ?? '-'}s`, `cc=${i.cc ?? '-'}`, `switches=${i.switches ?? '-'}`,
+    `maxhole=${i.maxHole ?? '-'}s`, `stall=${i.stall ?? '-'}s`, dash ? `periodStart=${i.cc ?? '-'}` : `cc=${i.cc ?? '-'}`, `switches=${i.switches ?? '-'}`,
+    ...(dash ? [`periods=${i.periods ?? '-'}`] : []),
     `ads=${i.adSegments ?? '-'}`, `slate=${i.slateSegments ?? '-'}`, `breaks=${(i.breaks || []).length}`,
-    `manifests=${i.manifests ?? '-'}(variant pairs ${i.variantPairs ?? 0})`, `maxPlaylistMs=${i.maxManifestMs ?? '-'}`,
+    dash ? `mpds=${i.manifests ?? '-'}` : `manifests=${i.manifests ?? '-'}(variant pairs ${i.variantPairs ?? 0})`,
+    `${dash ? 'maxMpdMs' : 'maxPlaylistMs'}=${i.maxManifestMs ?? '-'}`,
   ];
   if (i.ffmpeg) facts.push(`ffmpeg=${i.ffmpeg.ok ? 'ok' : 'FAIL'}(${r2(i.ffmpeg.decoded)}s,warn=${i.ffmpeg.warnings})`);
   if (job.fault) {
@@ -521,12 +655,13 @@ function summarise(job, res) {
     const missed = required.filter((n) => !caughtBy.includes(n));
     const harness = failed.find((c) => c.name === 'harness');
     const notInjected = failed.find((c) => c.name === 'fault-injected');
+    const edits = `${i.faultChanges} ${FAULT_EDITS[job.fault] || 'edits'}`;
     const ok = !notInjected && !harness && caughtBy.length > 0 && missed.length === 0;
     const why = notInjected ? notInjected.detail
       : harness ? `harness error: ${harness.detail}`
-        : !caughtBy.length ? `corrupted stream passed every check (${i.faultChanges} tags removed)`
-          : missed.length ? `not caught by ${missed.join(',')} (only by ${caughtBy.join(',')}; ${i.faultChanges} tags removed)`
-            : `caught by ${caughtBy.join(',')} (${i.faultChanges} tags removed)`;
+        : !caughtBy.length ? `corrupted stream passed every check (${edits})`
+          : missed.length ? `not caught by ${missed.join(',')} (only by ${caughtBy.join(',')}; ${edits})`
+            : `caught by ${caughtBy.join(',')} (${edits})`;
     return { ok, line: `${ok ? 'PASS' : 'FAIL'} fault-detection ${job.scenario.id} ${job.player.name} ${job.fault}: ${why}`,
       details: failed.map((c) => `    ${c.name}: ${oneLine(c.detail, 400)}`) };
   }

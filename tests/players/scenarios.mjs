@@ -12,7 +12,9 @@
 //     slate       true: slate must appear; false: must not; undefined: either
 //     breakSec    length of the break the fill must cover (sum of segment durations)
 //     contentMayFill  (live) the break may be passed through as content (no ad/slate run at all)
-//   ffmpegSeconds  bound for the ffmpeg decode (live); VOD decodes to the end
+//   ffmpegSeconds  bound for the ffmpeg decode (live, HLS); VOD decodes to the end
+//   periods     (DASH VOD) the Period ids playback must go through, in order
+//               (DASH live: derived from expect, see periodBreaks in lib/checks.mjs)
 export const BREAK_EVERY = 30; // --break-every passed to `splicepoint demo`
 
 export const SCENARIOS = [
@@ -36,10 +38,23 @@ export const SCENARIOS = [
     rate: 1, timeoutSec: 130, ffmpegSeconds: 50,
     expect: { breaks: 1, adAssets: 0, breakSec: 16, contentMayFill: true },
   },
+  {
+    id: 'dash-live-midroll', stream: 'dash-live', format: 'dash', query: '?pod=single', live: true,
+    rate: 1, timeoutSec: 130,
+    expect: { breaks: 1, adAssets: 1, slate: true, breakSec: 16 },
+  },
+  {
+    id: 'dash-vod-pre-mid-post', stream: 'dash-vod', format: 'dash', query: '', live: false,
+    rate: 4, timeoutSec: 100,
+    expect: { breaks: 3, adAssets: 2, breakSec: 16 },
+    periods: ['vod-vod-0-ad0', 'vod-vod-0-ad1', 'vod', 'vod-vod-1-ad0', 'vod-vod-1-ad1', 'vod-vod-1-resume',
+      'vod-vod-2-ad0', 'vod-vod-2-ad1'],
+  },
 ];
 
 // Deliberate faults: each entry re-runs a scenario with a corrupting
 // page.route() and expects the suite's checks to FAIL on it.
 export const FAULT_RUNS = [
   { scenario: 'hls-vod-pre-mid-post', fault: 'strip-ad-discontinuity' },
+  { scenario: 'dash-vod-pre-mid-post', fault: 'shift-resume-pto' },
 ];

@@ -63,10 +63,26 @@ export function analyseSamples(samples) {
 // (ad/slate) fragments. A run is "whole" when it is bounded on both sides
 // by content with adjacent sequence numbers (or by the start/end of a VOD
 // playlist) and has no sequence-number hole inside.
-export function breakRuns(changed, { vodStartSN = null, vodEndSN = null, ended = false } = {}) {
+// DASH (byTime): segment numbers restart in every Period, so two segments
+// are adjacent when one starts where the other ends (presentation time,
+// within ADJ_TOL_SEC), and a VOD run is bounded by the start (0) / end
+// (vodEnd) of the presentation.
+export const ADJ_TOL_SEC = 0.05;
+export function segmentOrder(byTime) {
+  if (!byTime) return { key: (f) => f.sn, adjacent: (a, b) => b.sn === a.sn + 1 };
+  return {
+    key: (f) => Math.round(f.start * 1000),
+    adjacent: (a, b) => Math.abs(b.start - (a.start + a.duration)) <= ADJ_TOL_SEC,
+  };
+}
+
+export function breakRuns(changed, { vodStartSN = null, vodEndSN = null, ended = false, byTime = false, vodEnd = null } = {}) {
+  const { key, adjacent } = segmentOrder(byTime);
+  const isFirst = byTime ? (f) => vodEnd !== null && f.start <= ADJ_TOL_SEC : (f) => vodStartSN !== null && f.sn === vodStartSN;
+  const isLast = byTime ? (f) => vodEnd !== null && Math.abs(f.start + f.duration - vodEnd) <= ADJ_TOL_SEC : (f) => vodEndSN !== null && f.sn === vodEndSN;
   const frags = [];
   for (const f of changed) {
-    if (frags.length && frags[frags.length - 1].sn === f.sn) continue;
+    if (frags.length && key(frags[frags.length - 1]) === key(f)) continue;
     frags.push(f);
   }
   const runs = [];
@@ -76,18 +92,18 @@ export function breakRuns(changed, { vodStartSN = null, vodEndSN = null, ended =
     if (cat === 'ad' || cat === 'slate') {
       if (!cur) {
         const prev = frags[i - 1];
-        cur = { frags: [], startBounded: prev ? (category(prev.url) === 'content' && prev.sn === f.sn - 1)
-          : (vodStartSN !== null && f.sn === vodStartSN), holes: 0, endBounded: false, after: null };
+        cur = { frags: [], startBounded: prev ? (category(prev.url) === 'content' && adjacent(prev, f)) : isFirst(f),
+          holes: 0, endBounded: false, after: null, byTime };
         runs.push(cur);
-      } else if (f.sn !== cur.frags[cur.frags.length - 1].sn + 1) cur.holes++;
+      } else if (!adjacent(cur.frags[cur.frags.length - 1], f)) cur.holes++;
       cur.frags.push(f);
     } else if (cur) {
-      cur.endBounded = category(f.url) === 'content' && f.sn === cur.frags[cur.frags.length - 1].sn + 1;
+      cur.endBounded = category(f.url) === 'content' && adjacent(cur.frags[cur.frags.length - 1], f);
       cur.after = f;
       cur = null;
     }
   });
-  if (cur && vodEndSN !== null && ended && cur.frags[cur.frags.length - 1].sn === vodEndSN) cur.endBounded = true;
+  if (cur && ended && isLast(cur.frags[cur.frags.length - 1])) cur.endBounded = true;
   for (const r of runs) {
     r.whole = r.startBounded && r.endBounded && r.holes === 0;
     r.duration = r.frags.reduce((s, f) => s + (f.duration || 0), 0);
@@ -95,13 +111,15 @@ export function breakRuns(changed, { vodStartSN = null, vodEndSN = null, ended =
     r.slate = r.frags.some((f) => category(f.url) === 'slate');
     r.firstSN = r.frags[0].sn;
     r.lastSN = r.frags[r.frags.length - 1].sn;
+    r.firstStart = r.frags[0].start;
+    r.end = r.frags[r.frags.length - 1].start + (r.frags[r.frags.length - 1].duration || 0);
   }
   return runs;
 }
 
 export function runMatches(run, expect) {
   const why = [];
-  if (!run.whole) why.push(`not whole (start=${run.startBounded} end=${run.endBounded} snHoles=${run.holes})`);
+  if (!run.whole) why.push(`not whole (start=${run.startBounded} end=${run.endBounded} ${run.byTime ? 'timeHoles' : 'snHoles'}=${run.holes})`);
   if (expect.adAssets !== undefined && run.adAssets !== expect.adAssets) why.push(`${run.adAssets} ad creatives, expected ${expect.adAssets}`);
   if (expect.slate === true && !run.slate) why.push('no slate');
   if (expect.slate === false && run.slate) why.push('unexpected slate');
@@ -119,36 +137,157 @@ export function describeRun(r) {
     if (!last || last.label !== label) { last = { label, n: 0, cc: new Set() }; parts.push(last); }
     last.n++; last.cc.add(f.cc);
   }
-  return `sn ${r.firstSN}-${r.lastSN} ${r2(r.duration)}s: ` +
+  const where = r.byTime ? `t ${r2(r.firstStart)}-${r2(r.end)}` : `sn ${r.firstSN}-${r.lastSN}`;
+  return `${where} ${r2(r.duration)}s: ` +
     parts.map((p) => `${p.label}x${p.n}[cc ${[...p.cc].join(',')}]`).join(' ');
 }
 
 // ---------------------------------------------------------------- cc
-// Whenever two consecutive segments (by sequence number) belong to
-// different assets, the player's discontinuity counter must increase; it
-// must never decrease. Checked on the fragments the player loaded and on
-// the order it played them.
-export function ccCheck(frags) {
+// Whenever two consecutive segments (by sequence number; DASH: by
+// presentation time) belong to different assets, the player's
+// discontinuity counter (DASH: the start of the Period it put the segment
+// in) must increase; it must never decrease. Checked on the fragments the
+// player loaded and on the order it played them.
+export function ccCheck(frags, { byTime = false } = {}) {
+  const { key, adjacent } = segmentOrder(byTime);
   const violations = [];
   let switches = 0;
   const loaded = new Map();
-  for (const f of frags) if (f.ev === 'loaded' && f.type === 'main') loaded.set(f.sn, f);
-  const bySn = [...loaded.values()].sort((a, b) => a.sn - b.sn);
+  for (const f of frags) if (f.ev === 'loaded' && f.type === 'main') loaded.set(key(f), f);
+  const bySn = [...loaded.values()].sort((a, b) => key(a) - key(b));
   const pairs = [];
-  for (let i = 1; i < bySn.length; i++) if (bySn[i].sn === bySn[i - 1].sn + 1) pairs.push([bySn[i - 1], bySn[i], 'loaded']);
+  for (let i = 1; i < bySn.length; i++) if (adjacent(bySn[i - 1], bySn[i])) pairs.push([bySn[i - 1], bySn[i], 'loaded']);
   const changed = frags.filter((f) => f.ev === 'changed' && f.type === 'main');
-  for (let i = 1; i < changed.length; i++) if (changed[i].sn !== changed[i - 1].sn) pairs.push([changed[i - 1], changed[i], 'played']);
+  for (let i = 1; i < changed.length; i++) if (key(changed[i]) !== key(changed[i - 1])) pairs.push([changed[i - 1], changed[i], 'played']);
   const seen = new Set();
+  const at = (f) => (byTime ? `t ${r2(f.start)}` : `sn ${f.sn}`);
   for (const [a, b, how] of pairs) {
     const switching = assetKey(a.url) !== assetKey(b.url);
     if (switching && how === 'loaded') switches++;
-    const bad = b.cc < a.cc || (switching && b.cc <= a.cc);
+    const bad = a.cc == null || b.cc == null || b.cc < a.cc || (switching && b.cc <= a.cc);
     if (!bad) continue;
-    const key = `${a.sn}-${b.sn}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    violations.push(`sn ${a.sn}->${b.sn} ${category(a.url)}->${category(b.url)} cc ${a.cc}->${b.cc} (${how})`);
+    const k = `${key(a)}-${key(b)}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    violations.push(`${at(a)}->${byTime ? r2(b.start) : b.sn} ${category(a.url)}->${category(b.url)} ${byTime ? 'period start' : 'cc'} ${a.cc}->${b.cc} (${how})`);
   }
   const ccs = bySn.map((f) => f.cc);
   return { switches, violations, ccFirst: ccs.length ? ccs[0] : null, ccLast: ccs.length ? ccs[ccs.length - 1] : null };
+}
+
+// ---------------------------------------------------------------- DASH Periods
+// timeline: [{id, start, end, kind}] from check_mpds.py (every Period the
+// session's MPDs published, in presentation order).
+// A time up to END_SLACK_SEC past the end of the last Period is still in it
+// (a VOD's currentTime at `ended` may pass mediaPresentationDuration by a frame).
+const END_SLACK_SEC = 0.25;
+export function periodAt(timeline, t) {
+  let hit = null;
+  for (const p of timeline) {
+    if (p.start <= t + 1e-3 && (p.end == null || t < p.end - 1e-3)) hit = p;
+  }
+  const last = timeline[timeline.length - 1];
+  if (!hit && last && last.end != null && t >= last.end - 1e-3 && t < last.end + END_SLACK_SEC) hit = last;
+  return hit;
+}
+
+// The Periods playback went through, in order: the Period holding
+// currentTime at every sample from the first one where playback advanced.
+export function playedPeriods(samples, timeline, fromIdx) {
+  const out = [];
+  if (fromIdx < 0) return out;
+  for (let i = fromIdx; i < samples.length; i++) {
+    const s = samples[i];
+    const p = periodAt(timeline, s.ct);
+    const id = p ? p.id : `(no Period at ${r2(s.ct)}s)`;
+    const last = out[out.length - 1];
+    if (last && last.id === id) { last.to = s.ct; last.n++; continue; }
+    out.push({ id, from: s.ct, to: s.ct, n: 1, kind: p ? p.kind : null });
+  }
+  return out;
+}
+
+// Played Periods must walk the published timeline in order: each one the
+// next Period of the timeline (nothing skipped, nothing played twice, never
+// backwards). Returns problems.
+export function periodWalk(played, timeline) {
+  const problems = [];
+  const idx = new Map(timeline.map((p, i) => [p.id, i]));
+  for (let i = 1; i < played.length; i++) {
+    const a = played[i - 1], b = played[i];
+    const ia = idx.get(a.id), ib = idx.get(b.id);
+    if (ia === undefined || ib === undefined) { problems.push(`played outside every Period: ${a.id} -> ${b.id}`); continue; }
+    if (ib !== ia + 1) {
+      problems.push(ib > ia
+        ? `skipped ${timeline.slice(ia + 1, ib).map((p) => p.id).join(',')} between ${a.id} and ${b.id} (ct ${r2(a.to)} -> ${r2(b.from)})`
+        : `went back from ${a.id} to ${b.id} (ct ${r2(a.to)} -> ${r2(b.from)})`);
+    }
+  }
+  return problems;
+}
+
+// The Period ids of whole breaks in the played order: content, the pod's ad
+// Periods X-X-E-ad0.. in order, its slate Periods X-X-E-slate0.., then
+// X-X-E-resume. Returns [{event, ids, ok, why}] for every break entered.
+export function periodBreaks(played, expect) {
+  const out = [];
+  const parse = (id) => {
+    const m = /^(.+?)-\1-([^-]+)-(ad|slate)(\d+)$/.exec(id) || /^(.+?)-\1-([^-]+)-(resume)$/.exec(id);
+    return m ? { base: m[1], event: m[2], what: m[3], n: m[4] === undefined ? null : Number(m[4]) } : null;
+  };
+  for (let i = 0; i < played.length; i++) {
+    const q = parse(played[i].id);
+    if (!q || q.what === 'resume') continue;
+    if (i > 0) { const prev = parse(played[i - 1].id); if (prev && prev.event === q.event && prev.what !== 'resume') continue; }
+    // a break starts here
+    const ids = [];
+    let j = i;
+    for (; j < played.length; j++) {
+      const x = parse(played[j].id);
+      if (!x || x.event !== q.event || x.base !== q.base || x.what === 'resume') break;
+      ids.push(played[j].id);
+    }
+    const before = i > 0 ? played[i - 1].id : null;
+    const after = j < played.length ? played[j].id : null;
+    const why = [];
+    const bq = before ? parse(before) : null;
+    if (!before) why.push('not entered from content (playback started inside it)');
+    else if (bq && bq.what !== 'resume') why.push(`entered from ${before}`);
+    else if (bq ? bq.base !== q.base : before !== q.base) why.push(`entered from ${before}, not from ${q.base} or one of its resume Periods`);
+    const ads = ids.map(parse).filter((x) => x.what === 'ad');
+    const slates = ids.map(parse).filter((x) => x.what === 'slate');
+    const adNs = ads.map((x) => x.n), slateNs = slates.map((x) => x.n);
+    const firstSlate = ids.findIndex((id) => parse(id).what === 'slate');
+    if (firstSlate >= 0 && ids.slice(firstSlate).some((id) => parse(id).what === 'ad')) why.push('an ad Period after the slate');
+    if (adNs.some((n, k) => n !== k)) why.push(`ad Periods out of order (${adNs.join(',')})`);
+    if (slateNs.some((n, k) => n !== k)) why.push(`slate Periods out of order (${slateNs.join(',')})`);
+    if (expect.adAssets !== undefined && ads.length !== expect.adAssets) why.push(`${ads.length} ad Periods, expected ${expect.adAssets}`);
+    if (expect.slate === true && !slates.length) why.push('no slate Period');
+    if (expect.slate === false && slates.length) why.push('unexpected slate Period');
+    if (!after) why.push('not left (run ended inside the break)');
+    else if (after !== `${q.base}-${q.base}-${q.event}-resume`) why.push(`left to ${after}, expected ${q.base}-${q.base}-${q.event}-resume`);
+    out.push({ event: q.event, before, ids, after, ok: why.length === 0, why });
+    i = j - 1;
+  }
+  return out;
+}
+
+// Every segment the player loaded lies in the Period it was put in: the
+// published Period holding the segment's start has the start (and id, when
+// the player reports ids) the player gave it, and the segment's URL is of
+// that Period's kind (ad Period: an ad, slate Period: the slate, else
+// content). Returns problems.
+export function segmentPeriods(frags, timeline) {
+  const problems = [];
+  for (const f of frags) {
+    if (f.ev !== 'loaded' || typeof f.start !== 'number') continue;
+    const p = periodAt(timeline, f.start + 1e-3);
+    const where = `${f.type === 'main' ? 'video' : f.type} segment at ${r2(f.start)}s ${String(f.url).replace(/^https?:\/\/[^/]+/, '')}`;
+    if (!p) { problems.push(`${where}: in no published Period`); continue; }
+    if (f.cc != null && Math.abs(f.cc - p.start) > 0.002) problems.push(`${where}: player put it in the Period starting at ${r2(f.cc)}s, it lies in ${p.id} (${r2(p.start)}s)`);
+    if (f.period != null && f.period !== p.id) problems.push(`${where}: player put it in Period ${f.period}, it lies in ${p.id}`);
+    const cat = category(f.url);
+    if (cat !== p.kind) problems.push(`${where}: a ${cat} segment in ${p.kind} Period ${p.id}`);
+  }
+  return problems;
 }

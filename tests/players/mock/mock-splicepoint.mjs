@@ -4,7 +4,10 @@
 // demo mode: same CLI, same stdout lines, same URL shapes, 2 s TS segments
 // (H.264 25 fps + AAC), a 16 s ad break every --break-every seconds filled
 // according to ?pod=single|two|timeout, and a VOD with pre-, mid- and
-// post-roll. Media is generated once with ffmpeg into a temp folder.
+// post-roll. DASH the same way: 2 s CMAF segments, one Period per 60 s
+// content loop split around its breaks (ad, slate and resume Periods named
+// as splicepoint names them), a static MPD with pre-, mid- and post-roll.
+// Media is generated once with ffmpeg into a temp folder.
 //
 // Usage: mock-splicepoint.mjs demo --listen 127.0.0.1:0 [--break-every SECS]
 import http from 'node:http';
@@ -12,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 
 const argv = process.argv.slice(2);
 if (argv[0] !== 'demo') {
@@ -52,6 +56,36 @@ gen('content', 'testsrc2=size=320x180:rate=25', CONTENT_SEGS * SEG);
 gen('ad10', 'smptebars=size=320x180:rate=25', 10);
 gen('ad6', 'rgbtestsrc=size=320x180:rate=25', 6);
 gen('slate', 'color=c=0x404040:size=320x180:rate=25', 2);
+
+// DASH: separate video (rep "0") and audio (rep "1") AdaptationSets
+function genDash(name, lavfiVideo, seconds) {
+  const dir = path.join(cacheDir, `dash-${name}`);
+  if (!fs.existsSync(path.join(dir, 'done'))) {
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync('ffmpeg', [
+      '-v', 'error', '-y',
+      '-f', 'lavfi', '-i', lavfiVideo,
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-t', String(seconds), '-map', '0:v', '-map', '1:a',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-bf', '0',
+      '-g', '50', '-keyint_min', '50', '-sc_threshold', '0',
+      '-c:a', 'aac', '-b:a', '64k', '-ac', '1', '-ar', '48000',
+      '-f', 'dash', '-seg_duration', String(SEG), '-use_template', '1', '-use_timeline', '0',
+      '-adaptation_sets', 'id=0,streams=v id=1,streams=a',
+      '-init_seg_name', 'init-$RepresentationID$.m4s', '-media_seg_name', 'seg-$RepresentationID$-$Number$.m4s',
+      path.join(dir, 'manifest.mpd'),
+    ], { stdio: 'inherit' });
+    fs.writeFileSync(path.join(dir, 'done'), '');
+  }
+  const mpd = fs.readFileSync(path.join(dir, 'manifest.mpd'), 'utf8');
+  const codecs = [...mpd.matchAll(/codecs="([^"]+)"/g)].map((m) => m[1]);
+  return { video: codecs[0], audio: codecs[1] };
+}
+const DASH_LOOP = 60;
+const dashCodecs = genDash('content', 'testsrc2=size=320x180:rate=25', DASH_LOOP);
+genDash('ad10', 'smptebars=size=320x180:rate=25', 10);
+genDash('ad6', 'rgbtestsrc=size=320x180:rate=25', 6);
+genDash('slate', 'color=c=0x404040:size=320x180:rate=25', 2);
 
 // ---------------------------------------------------------------- timeline
 // A "slot" is one 2 s segment. Each returns {uri, asset}.
@@ -128,6 +162,89 @@ const master = (kind, q) => ['#EXTM3U',
   '#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x180,CODECS="avc1.640016,mp4a.40.2"',
   `/v1/media/demo-${kind}/${kind}/media.m3u8${q}`, ''].join('\n');
 
+// ---------------------------------------------------------------- DASH
+// A piece is one Period: {id, start, dur (null: open), kind, asset, from (content seconds)}
+const TS = 1000000; // ffmpeg's dash muxer timescale
+function adaptationSets(fromSec) {
+  const number = Math.round(fromSec / SEG) + 1;
+  const tmpl = (rep) => `<SegmentTemplate timescale="${TS}" duration="${SEG * TS}" startNumber="${number}"` +
+    `${fromSec ? ` presentationTimeOffset="${Math.round(fromSec * TS)}"` : ''} initialization="init-$RepresentationID$.m4s" media="seg-$RepresentationID$-$Number$.m4s"/>`;
+  return `
+    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" frameRate="25" maxWidth="320" maxHeight="180">
+      ${tmpl('0')}
+      <Representation id="0" codecs="${dashCodecs.video}" bandwidth="300000" width="320" height="180"/>
+    </AdaptationSet>
+    <AdaptationSet id="1" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1">
+      ${tmpl('1')}
+      <Representation id="1" codecs="${dashCodecs.audio}" bandwidth="64000" audioSamplingRate="48000"/>
+    </AdaptationSet>`;
+}
+const DASH_PODS = { single: [['ad10', 10], ['slate', 2], ['slate', 2], ['slate', 2]], two: [['ad10', 10], ['ad6', 6]],
+  timeout: Array.from({ length: 8 }, () => ['slate', 2]) };
+function breakPieces(base, event, start, pod) {
+  const out = [];
+  let at = start, ad = 0, slate = 0;
+  for (const [asset, dur] of DASH_PODS[pod] || DASH_PODS.two) {
+    const kind = asset === 'slate' ? 'slate' : 'ad';
+    out.push({ id: `${base}-${base}-${event}-${kind === 'ad' ? `ad${ad++}` : `slate${slate++}`}`, start: at, dur, kind, asset });
+    at += dur;
+  }
+  return out;
+}
+// the pieces of live content loop k: content, then each break and its resume
+function loopPieces(k, pod) {
+  const base = `p${k}`, t = k * DASH_LOOP, out = [];
+  let from = 0, id = base, j = 0;
+  for (let at = 3 * SEG; at + BREAK <= DASH_LOOP; at += Math.max(breakEvery, BREAK + 2 * SEG), j++) {
+    out.push({ id, start: t + from, dur: at - from, kind: 'content', from });
+    out.push(...breakPieces(base, k * 100 + j, t + at, pod));
+    from = at + BREAK;
+    id = `${base}-${base}-${k * 100 + j}-resume`;
+  }
+  out.push({ id, start: t + from, dur: DASH_LOOP - from, kind: 'content', from });
+  return out;
+}
+function periodXml(p, host) {
+  const dur = p.dur == null ? '' : ` duration="PT${p.dur}S"`;
+  const baseUrl = p.kind === 'content' ? '' : p.kind === 'slate' ? `\n    <BaseURL>${host}/demo/media/dash/slate/</BaseURL>`
+    : `\n    <BaseURL>${host}/demo/media/dash/ads/${p.asset}/</BaseURL>`;
+  return `\n  <Period id="${p.id}" start="PT${p.start}S"${dur}>${baseUrl}${adaptationSets(p.kind === 'content' ? p.from : 0)}\n  </Period>`;
+}
+const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+function dashLive(host, sid, pod) {
+  const elapsed = (Date.now() - t0) / 1000;
+  const tsb = 40;
+  const pieces = [];
+  // every Period (a break's, the next loop's) is published 4 s before it starts;
+  // until then the content Period before it runs on (open-ended)
+  for (let k = Math.max(0, Math.floor((elapsed - tsb) / DASH_LOOP)); k <= Math.floor((elapsed + 4) / DASH_LOOP); k++) pieces.push(...loopPieces(k, pod));
+  const shown = pieces.filter((p) => p.start <= elapsed + 4 && p.start + (p.dur ?? 0) >= elapsed - tsb);
+  const last = shown[shown.length - 1];
+  if (last && last.kind === 'content') last.dur = null;
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic" availabilityStartTime="${iso(t0)}" publishTime="${iso(Date.now())}" minimumUpdatePeriod="PT2S" minBufferTime="PT4S" timeShiftBufferDepth="PT${tsb}S" maxSegmentDuration="PT2S" suggestedPresentationDelay="PT8S">
+  <BaseURL>${host}/demo/origin/dash/live/</BaseURL>
+  <Location>/v1/dash/demo-live/${sid}/dash/live/manifest.mpd</Location>${shown.map((p) => periodXml(p, host)).join('')}
+</MPD>
+`;
+}
+function dashVod(host, pod) {
+  const pieces = [];
+  let at = 0;
+  const brk = (e) => { const b = breakPieces('vod', e, at, pod); pieces.push(...b); at += b.reduce((s, p) => s + p.dur, 0); };
+  brk(0);
+  pieces.push({ id: 'vod', start: at, dur: 30, kind: 'content', from: 0 }); at += 30;
+  brk(1);
+  pieces.push({ id: 'vod-vod-1-resume', start: at, dur: 30, kind: 'content', from: 30 }); at += 30;
+  brk(2);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="PT${at}S" minBufferTime="PT4S">
+  <BaseURL>${host}/demo/origin/dash/vod/</BaseURL>${pieces.map((p) => periodXml(p, host)).join('')}
+</MPD>
+`;
+}
+const dashSessions = new Map(); // sid -> pod
+
 // ---------------------------------------------------------------- server
 const server = http.createServer((req, res) => {
   const u = new URL(req.url, 'http://x');
@@ -147,7 +264,23 @@ const server = http.createServer((req, res) => {
     const delay = pod === 'timeout' ? 0 : 0;
     return setTimeout(() => send(200, 'application/vnd.apple.mpegurl', vodPlaylist(pod)), delay);
   }
+  if ((m = u.pathname.match(/^\/v1\/dash\/demo-(live|vod)\/dash\/\1\/manifest\.mpd$/))) {
+    const sid = crypto.randomBytes(16).toString('hex');
+    dashSessions.set(sid, pod);
+    res.writeHead(302, { location: `/v1/dash/demo-${m[1]}/${sid}/dash/${m[1]}/manifest.mpd`, 'access-control-allow-origin': '*', 'cache-control': 'no-store' });
+    return res.end();
+  }
+  if ((m = u.pathname.match(/^\/v1\/dash\/demo-(live|vod)\/([0-9a-f]+)\/dash\/\1\/manifest\.mpd$/)) && dashSessions.has(m[2])) {
+    const host = `http://${req.headers.host}`;
+    const spod = dashSessions.get(m[2]);
+    return send(200, 'application/dash+xml', m[1] === 'live' ? dashLive(host, m[2], spod) : dashVod(host, spod));
+  }
   let file = null;
+  if ((m = u.pathname.match(/^\/demo\/origin\/dash\/(?:live|vod)\/((?:init|seg)-[01](?:-\d+)?\.m4s)$/))) file = path.join(cacheDir, 'dash-content', m[1]);
+  else if ((m = u.pathname.match(/^\/demo\/media\/dash\/ads\/(ad10|ad6)\/((?:init|seg)-[01](?:-\d+)?\.m4s)$/))) file = path.join(cacheDir, `dash-${m[1]}`, m[2]);
+  else if ((m = u.pathname.match(/^\/demo\/media\/dash\/slate\/((?:init|seg)-[01](?:-\d+)?\.m4s)$/))) file = path.join(cacheDir, 'dash-slate', m[1]);
+  if (file && fs.existsSync(file)) return send(200, m[0].includes('/init-') ? 'video/mp4' : 'video/iso.segment', fs.readFileSync(file));
+  file = null;
   if ((m = u.pathname.match(/^\/demo\/origin\/(?:live|vod)\/(s\d+\.ts)$/))) file = path.join(cacheDir, 'content', m[1]);
   else if ((m = u.pathname.match(/^\/demo\/media\/ads\/(ad10|ad6)\/(s\d+\.ts)$/))) file = path.join(cacheDir, m[1], m[2]);
   else if ((m = u.pathname.match(/^\/demo\/media\/slate\/(s0\.ts)$/))) file = path.join(cacheDir, 'slate', m[1]);
@@ -159,6 +292,7 @@ server.listen(Number(port), host, () => {
   const base = `http://${host}:${server.address().port}`;
   process.stdout.write(`hls-live ${base}/v1/master/demo-live/live/master.m3u8\n`);
   process.stdout.write(`hls-vod ${base}/v1/master/demo-vod/vod/master.m3u8\n`);
-  process.stdout.write(`dash-live ${base}/v1/dash/demo-live/live/manifest.mpd\n`);
+  process.stdout.write(`dash-live ${base}/v1/dash/demo-live/dash/live/manifest.mpd\n`);
+  process.stdout.write(`dash-vod ${base}/v1/dash/demo-vod/dash/vod/manifest.mpd\n`);
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
