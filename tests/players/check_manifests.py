@@ -65,7 +65,7 @@ def resolve_reporting_url(url):
 
 def category(url):
     url = resolve_reporting_url(url)
-    if "/demo/media/ads/" in url:
+    if "/demo/media/ads/" in url or "/v1/ads/" in url:
         return "ad"
     if "/demo/media/slate/" in url:
         return "slate"
@@ -80,7 +80,8 @@ def asset_key(url):
     path = urlsplit(url).path
     cat = category(url)
     if cat == "ad":
-        rest = path.split("/demo/media/ads/", 1)[1]
+        marker = "/demo/media/ads/" if "/demo/media/ads/" in path else "/v1/ads/"
+        rest = path.split(marker, 1)[1]
         return "ad:" + rest.split("/", 1)[0]
     if cat == "other":
         return "other:" + path[: path.rfind("/")]

@@ -233,6 +233,26 @@ function checkManifests(dir, live, format) {
   });
 }
 
+// ---------------------------------------------------------------- warm-up
+/// Seconds until a new session's first variant playlist carries ad segments,
+/// or null when that did not happen within `limitSec`.
+async function warmUp(url, limitSec) {
+  const start = Date.now();
+  while (Date.now() - start < limitSec * 1000) {
+    try {
+      const master = await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
+      const variant = master.split('\n').find((l) => l && !l.startsWith('#'));
+      if (variant) {
+        const media = await (await fetch(new URL(variant.trim(), url), { signal: AbortSignal.timeout(10_000) })).text();
+        const ads = media.split('\n').filter((l) => l && !l.startsWith('#')).filter((l) => category(new URL(l.trim(), url).href) === 'ad');
+        if (ads.length) return Math.round((Date.now() - start) / 1000);
+      }
+    } catch { /* keep trying until the limit */ }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------- one player run
 async function playJob(job, ctx) {
   const { scenario: sc, player, fault } = job;
@@ -243,6 +263,13 @@ async function playJob(job, ctx) {
   const url = base + (base.includes('?') ? (sc.query || '').replace(/^\?/, '&') : (sc.query || ''));
   const res = { checks: [], info: {}, url };
   const check = (name, ok, detail) => res.checks.push({ name, ok, detail });
+  if (sc.warmupSec && sc.format === 'hls') {
+    // New creatives (MP4-only ads) are transcoded on first sighting: throwaway
+    // sessions ask for them until one gets them, then the player's session does.
+    res.info.warmupSec = await warmUp(url, sc.warmupSec);
+    check('warm-up', res.info.warmupSec !== null, res.info.warmupSec === null
+      ? `no session got the transcoded ad within ${sc.warmupSec}s` : `ready after ${res.info.warmupSec}s`);
+  }
 
   let ffmpegP = null;
   if (!fault && !args.noFfmpeg && sc.format === 'hls') {

@@ -12,6 +12,8 @@
 //     slate       true: slate must appear; false: must not; undefined: either
 //     breakSec    length of the break the fill must cover (sum of segment durations)
 //     contentMayFill  (live) the break may be passed through as content (no ad/slate run at all)
+//   warmupSec   (HLS) before playing, throwaway sessions ask for the ads until one
+//               gets them (new creatives are transcoded on first sighting)
 //   ffmpegSeconds  bound for the ffmpeg decode (live, HLS); VOD decodes to the end
 //   periods     (DASH VOD) the Period ids playback must go through, in order
 //               (DASH live: derived from expect, see periodBreaks in lib/checks.mjs)
@@ -37,6 +39,13 @@ export const SCENARIOS = [
     id: 'hls-live-ads-timeout', stream: 'hls-live', format: 'hls', query: '?pod=timeout', live: true,
     rate: 1, timeoutSec: 130, ffmpegSeconds: 50,
     expect: { breaks: 1, adAssets: 0, breakSec: 16, contentMayFill: true },
+  },
+  {
+    // An ad whose only media file is an MP4 (640x360 30 fps, 44.1 kHz stereo):
+    // transcoded to the content's renditions, then played in every break.
+    id: 'hls-vod-mp4-creative', stream: 'hls-vod', format: 'hls', query: '?pod=mp4', live: false,
+    rate: 4, timeoutSec: 100, warmupSec: 120,
+    expect: { breaks: 3, adAssets: 1, breakSec: 6 },
   },
   {
     id: 'dash-live-midroll', stream: 'dash-live', format: 'dash', query: '?pod=single', live: true,

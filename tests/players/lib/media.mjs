@@ -4,7 +4,8 @@
 // HLS media lives under /demo/media/{ads,slate}/, DASH media under
 // /demo/media/dash/{ads,slate}/; the content under /demo/origin/ (DASH:
 // /demo/origin/dash/).
-const AD_DIRS = ['/demo/media/ads/', '/demo/media/dash/ads/'];
+// Transcoded creatives (MP4-only ads) are served by splicepoint under /v1/ads/.
+const AD_DIRS = ['/demo/media/ads/', '/demo/media/dash/ads/', '/v1/ads/'];
 const SLATE_DIRS = ['/demo/media/slate/', '/demo/media/dash/slate/'];
 
 // splicepoint's server-side ad reporting serves ad segments through
