@@ -57,6 +57,20 @@ pub enum InspectCommand {
         #[arg(long, default_value_t = 10)]
         timeout_secs: u64,
     },
+    /// Print the ad breaks of a DASH MPD (SCTE-35 event streams).
+    Dash {
+        /// A file, or an http(s) URL.
+        source: String,
+        /// A readable table instead of JSON.
+        #[arg(long)]
+        table: bool,
+        /// Accept cues with a wrong CRC_32 (`scte35_lenient_crc`).
+        #[arg(long)]
+        lenient: bool,
+        /// Fetch timeout for a URL, seconds.
+        #[arg(long, default_value_t = 10)]
+        timeout_secs: u64,
+    },
 }
 
 /// Why `inspect` failed.
@@ -74,6 +88,9 @@ pub enum InspectError {
         #[source]
         source: std::io::Error,
     },
+    /// Not an MPD.
+    #[error("not an MPD: {0}")]
+    NotMpd(String),
     /// The URL could not be fetched.
     #[error("{url}: {reason}")]
     Fetch {
@@ -145,8 +162,64 @@ pub async fn run(
                 writeln!(out, "{}", to_json(&report))?;
             }
         }
+        InspectCommand::Dash {
+            source,
+            table,
+            lenient,
+            timeout_secs,
+        } => {
+            let text = load(&source, Duration::from_secs(timeout_secs)).await?;
+            let rules = CueRules {
+                lenient_crc: lenient,
+                ..CueRules::default()
+            };
+            let rows = dash_report(&text, &rules)?;
+            if table {
+                writeln!(
+                    out,
+                    "{:<24} {:>6} {:>12} {:>10}  scheme",
+                    "break", "period", "at (s)", "duration"
+                )?;
+                for r in &rows {
+                    writeln!(
+                        out,
+                        "{:<24} {:>6} {:>12.3} {:>10}  {}",
+                        r["id"].as_str().unwrap_or(""),
+                        r["period"],
+                        r["at"].as_f64().unwrap_or(0.0),
+                        r["duration"]
+                            .as_f64()
+                            .map_or("-".to_string(), |d| format!("{d:.3}")),
+                        r["scheme"].as_str().unwrap_or("")
+                    )?;
+                }
+            } else {
+                writeln!(out, "{}", to_json(&rows))?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The breaks of an MPD as JSON rows: id, period, start in the period, duration,
+/// scheme, `[scte.*]` values. Pure.
+pub fn dash_report(text: &str, rules: &CueRules) -> Result<Vec<serde_json::Value>, InspectError> {
+    let doc = crate::dash::parse(text).map_err(|e| InspectError::NotMpd(e.to_string()))?;
+    if doc.root.local_name() != "MPD" {
+        return Err(InspectError::NotMpd(format!(
+            "root element is <{}>, not <MPD>",
+            doc.root.name
+        )));
+    }
+    Ok(crate::dash::mpd::find_breaks_with(&doc, rules)
+        .into_iter()
+        .map(|b| {
+            serde_json::json!({
+                "id": b.id, "period": b.period, "at": b.at, "duration": b.duration,
+                "scheme": b.scheme, "vars": b.vars,
+            })
+        })
+        .collect())
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
@@ -542,5 +615,21 @@ d.ts
         assert_eq!(parse_type_id("0x34"), Ok(0x34));
         assert_eq!(parse_type_id("52"), Ok(52));
         assert!(parse_type_id("0x134").is_err());
+    }
+}
+
+#[cfg(test)]
+mod dash_inspect_tests {
+    use super::*;
+
+    #[test]
+    fn lists_the_breaks_of_an_mpd() {
+        let mpd = r#"<MPD type="static"><Period id="a"><EventStream schemeIdUri="urn:scte:scte35:2014:xml+bin" timescale="1"><Event presentationTime="10" duration="30" id="e"><Signal><Binary>/DAlAAAAAAAAAP/wFAUAAAABf+//wpiQkv4ARKogAAEBAQAAQ6sodg==</Binary></Signal></Event></EventStream></Period></MPD>"#;
+        let rows = dash_report(mpd, &CueRules::default()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["id"], "a-e");
+        assert_eq!(rows[0]["at"], 10.0);
+        assert_eq!(rows[0]["duration"], 30.0);
+        assert!(dash_report("<Period/>", &CueRules::default()).is_err());
     }
 }
