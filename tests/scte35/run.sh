@@ -13,4 +13,5 @@ if [ ! -x "$here/.venv/bin/python" ]; then
 fi
 "$here/.venv/bin/python" -m pip install --quiet --disable-pip-version-check "threefive==$version"
 (cd "$root" && cargo build --quiet --bin splicepoint)
-exec "$here/.venv/bin/python" "$here/crosscheck.py" --corpus "$corpus" --bin "$root/target/debug/splicepoint" "$@"
+target=${CARGO_TARGET_DIR:-$root/target}
+exec "$here/.venv/bin/python" "$here/crosscheck.py" --corpus "$corpus" --bin "$target/debug/splicepoint" "$@"
