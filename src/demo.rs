@@ -183,8 +183,8 @@ impl Demo {
     }
 
     /// The live MPD at `elapsed` seconds since availabilityStartTime: one Period
-    /// per content loop, those within the time-shift buffer, each with its SCTE-35
-    /// events (published a few seconds before they start).
+    /// per content loop, those within the time-shift buffer and the next one (10 s
+    /// ahead), each with its SCTE-35 events.
     pub fn dash_live_mpd(&self, elapsed: f64) -> Option<String> {
         let d = self.dash.as_ref()?;
         let tsb = 40.0;
@@ -214,8 +214,10 @@ impl Demo {
             let mut j = 0u64;
             let mut at = BREAK_OFFSET as f64 * self.segment;
             while at + break_secs <= l + 0.001 {
-                // Announced 4 s ahead of its start, as packagers do.
-                if elapsed >= start + at - 4.0 {
+                // Announced with its Period (published 10 s ahead), so a Period
+                // once published is already split where it will be: its id, start
+                // and duration never change across refreshes.
+                {
                     let id = k * 100 + j;
                     let _ = write!(
                         events,
