@@ -24,8 +24,8 @@ use crate::origin::{Fetched, Manifest, ParsedMedia, Purpose};
 use crate::session::id::uuid_v4;
 use crate::session::{Decision, ReportingMode, Session, SessionId};
 use crate::stitch::{
-    effective_break_ids, splice_media, unmarked_break, AdRef, AdRendition, AdUri, BreakFill,
-    SpliceInput,
+    effective_break_ids, first_position, splice_media, unmarked_break, AdRef, AdRendition, AdUri,
+    BreakFill, SpliceInput,
 };
 
 /// HLS playlist media type.
@@ -311,16 +311,7 @@ async fn record_timeline(
 pub fn place_segments(segments: &[(u64, f64)], anchor: Option<(u64, f64)>) -> Vec<f64> {
     let first_pos = match anchor {
         None => 0.0,
-        Some((msn, pos)) => match segments.iter().position(|(m, _)| *m == msn) {
-            Some(i) => pos - segments[..i].iter().map(|(_, d)| d).sum::<f64>(),
-            None => {
-                // The anchor slid out: estimate the gap with the mean duration.
-                let mean =
-                    segments.iter().map(|(_, d)| d).sum::<f64>() / segments.len().max(1) as f64;
-                let first = segments.first().map_or(msn, |(m, _)| *m);
-                pos + first.saturating_sub(msn) as f64 * mean
-            }
-        },
+        Some(anchor) => first_position(segments.iter().copied(), anchor, (anchor.0, 0.0)).0,
     };
     let mut t = first_pos;
     segments
@@ -460,15 +451,11 @@ async fn live_preroll(
         Some(i) => (BreakStart::At(i), i, 0.0),
         None if start_msn < pl.segments[0].msn => {
             let r = record?;
-            let mean = pl.duration() / pl.segments.len() as f64;
-            let offset = match pl.segments.iter().position(|s| s.msn == r.anchor_msn) {
-                Some(k) => {
-                    r.anchor_offset - pl.segments[..k].iter().map(|s| s.duration).sum::<f64>()
-                }
-                None => {
-                    r.anchor_offset + pl.segments[0].msn.saturating_sub(r.anchor_msn) as f64 * mean
-                }
-            };
+            let (offset, _) = first_position(
+                pl.segments.iter().map(|s| (s.msn, s.duration)),
+                (r.anchor_msn, r.anchor_offset),
+                (pl.segments[0].msn, pl.target_duration as f64),
+            );
             (BreakStart::BeforeWindow, 0, offset)
         }
         None => return None,

@@ -7,6 +7,6 @@
 pub mod plan;
 
 pub use plan::{
-    effective_break_ids, splice_media, unmarked_break, AdRef, AdRendition, AdSegment, AdUri,
-    BreakDone, BreakFill, BreakRecord, SpliceInput, SpliceOutput,
+    effective_break_ids, first_position, splice_media, unmarked_break, AdRef, AdRendition,
+    AdSegment, AdUri, BreakDone, BreakFill, BreakRecord, SpliceInput, SpliceOutput,
 };

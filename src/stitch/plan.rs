@@ -169,6 +169,36 @@ pub fn effective_break_ids(
         .collect()
 }
 
+/// Where the first of `segments` (media sequence number, duration) starts, given
+/// that segment `anchor.0` starts at `anchor.1` (seconds on any timeline): exact
+/// when the anchor is among them (`true`), else estimated from their mean
+/// duration. With no segments, `if_none` gives (first msn, mean duration). Pure.
+pub fn first_position(
+    segments: impl IntoIterator<Item = (u64, f64)>,
+    anchor: (u64, f64),
+    if_none: (u64, f64),
+) -> (f64, bool) {
+    let (mut total, mut count, mut first) = (0.0, 0usize, None);
+    for (msn, d) in segments {
+        if msn == anchor.0 {
+            return (anchor.1 - total, true);
+        }
+        first.get_or_insert(msn);
+        total += d;
+        count += 1;
+    }
+    let mean = if count == 0 {
+        if_none.1
+    } else {
+        total / count as f64
+    };
+    let first = first.unwrap_or(if_none.0);
+    (
+        anchor.1 + first.saturating_sub(anchor.0) as f64 * mean,
+        false,
+    )
+}
+
 /// The break the session is inside of when the window carries no marker of it
 /// (its OUT slid out, its IN has not come, the origin sends no CONT): rebuilt from
 /// the session's unfinished record, ending where its planned duration does.
@@ -189,13 +219,11 @@ pub fn unmarked_break(
         .iter()
         .filter(|r| r.done.is_none() && r.origin_start_msn < first.msn)
         .max_by_key(|r| r.origin_start_msn)?;
-    let offset0 = match pl.segments.iter().position(|s| s.msn == r.anchor_msn) {
-        Some(k) => r.anchor_offset - pl.segments[..k].iter().map(|s| s.duration).sum::<f64>(),
-        None => {
-            let mean = pl.duration() / pl.segments.len() as f64;
-            r.anchor_offset + first.msn.saturating_sub(r.anchor_msn) as f64 * mean
-        }
-    };
+    let (offset0, _) = first_position(
+        pl.segments.iter().map(|s| (s.msn, s.duration)),
+        (r.anchor_msn, r.anchor_offset),
+        (first.msn, pl.target_duration as f64),
+    );
     let mut t = offset0;
     let mut end = None;
     for (j, s) in pl.segments.iter().enumerate() {
@@ -429,18 +457,14 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             let off0 = match b.start {
                 BreakStart::At(_) => 0.0,
                 BreakStart::BeforeWindow => {
-                    if let Some(k) = content.iter().position(|s| s.msn == rec.anchor_msn) {
-                        rec.anchor_offset - content[..k].iter().map(|s| s.duration).sum::<f64>()
-                    } else if let Some(e) = b.elapsed_at_window_start {
-                        e
-                    } else {
-                        let avg = if content.is_empty() {
-                            pl.target_duration as f64
-                        } else {
-                            content.iter().map(|s| s.duration).sum::<f64>() / content.len() as f64
-                        };
-                        let first = content.first().map_or(first_msn, |s| s.msn);
-                        rec.anchor_offset + first.saturating_sub(rec.anchor_msn) as f64 * avg
+                    let (estimate, exact) = first_position(
+                        content.iter().map(|s| (s.msn, s.duration)),
+                        (rec.anchor_msn, rec.anchor_offset),
+                        (first_msn, pl.target_duration as f64),
+                    );
+                    match (exact, b.elapsed_at_window_start) {
+                        (false, Some(e)) => e,
+                        _ => estimate,
                     }
                 }
             };

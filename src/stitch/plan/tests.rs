@@ -324,3 +324,15 @@ fn window_past_the_break_start_keeps_showing_its_ads() {
         }
     }
 }
+
+#[test]
+fn first_position_is_exact_with_the_anchor_and_estimated_without() {
+    let segs = [(10, 2.0), (11, 3.0), (12, 2.0)];
+    assert_eq!(first_position(segs, (12, 20.0), (0, 0.0)), (15.0, true));
+    assert_eq!(first_position(segs, (10, 4.0), (0, 0.0)), (4.0, true));
+    // Anchor slid out 3 segments before the window: 3 x the mean (7/3 s).
+    let (p, exact) = first_position(segs, (7, 1.0), (0, 0.0));
+    assert!(!exact);
+    assert!((p - 8.0).abs() < 1e-9, "{p}");
+    assert_eq!(first_position([], (7, 1.0), (9, 2.0)), (5.0, false));
+}
