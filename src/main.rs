@@ -30,6 +30,11 @@ enum Command {
         listen: SocketAddr,
         #[arg(long, default_value = "./ad-templates")]
         config_dir: PathBuf,
+        /// Share sessions through Redis (`redis://host:port/db`), so that several
+        /// instances serve the same sessions; default: `SPLICEPOINT_REDIS_URL`, else
+        /// sessions live in this process's memory.
+        #[arg(long)]
+        redis: Option<String>,
     },
     /// Run the proxy with a built-in demo origin and ad server.
     Demo {
@@ -93,13 +98,35 @@ async fn main() -> anyhow::Result<()> {
             write!(std::io::stdout().lock(), "{report}")?;
             return Ok(());
         }
-        Command::Serve { listen, config_dir } => {
+        Command::Serve {
+            listen,
+            config_dir,
+            redis,
+        } => {
             let channels = splicepoint::config::load_dir(&config_dir)?;
             tracing::info!(count = channels.len(), dir = %config_dir.display(), "Configurations loaded.");
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("bind {listen}"))?;
-            let mut state = AppState::new(Arc::new(channels));
+            let redis = redis.or_else(|| {
+                std::env::var("SPLICEPOINT_REDIS_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+            });
+            let mut state = match redis {
+                Some(url) => {
+                    let shown = redacted(&url);
+                    let store = splicepoint::session::RedisStore::connect(
+                        &url,
+                        splicepoint::session::redis_store::DEFAULT_PREFIX,
+                    )
+                    .await
+                    .with_context(|| format!("session store {shown}"))?;
+                    tracing::info!(url = %shown, "Sessions shared through Redis.");
+                    AppState::with_store(Arc::new(channels), Arc::new(store))
+                }
+                None => AppState::new(Arc::new(channels)),
+            };
             state.config_dir = Some(config_dir.clone());
             state.admin_token = std::env::var(splicepoint::server::admin::ENV_ADMIN_TOKEN)
                 .ok()
@@ -148,4 +175,17 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// A store URL without its password, for logs.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(unparsable URL)".into(),
+    }
 }

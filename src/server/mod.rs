@@ -61,7 +61,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/plain; version=0.0.4"),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        state.metrics.render(),
+        format!(
+            "{}# TYPE splicepoint_session_store_errors_total counter\nsplicepoint_session_store_errors_total {}\n",
+            state.metrics.render(),
+            state.sessions.errors()
+        ),
     )
 }
 

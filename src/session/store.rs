@@ -19,7 +19,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
 /// Completed break records kept per session (older ones no longer matter once the
 /// window has moved past them).
-const KEEP_DONE_RECORDS: usize = 16;
+pub(crate) const KEEP_DONE_RECORDS: usize = 16;
 
 /// A viewer's session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +157,10 @@ pub trait SessionStore: Send + Sync {
     fn value(&self, id: &SessionId, key: &str) -> BoxFuture<'_, Option<String>>;
     /// Every (key, value) whose key starts with `prefix`, sorted by key.
     fn values(&self, id: &SessionId, prefix: &str) -> BoxFuture<'_, Vec<(String, String)>>;
+    /// Operations that failed (a shared store's outages) since start.
+    fn errors(&self) -> u64 {
+        0
+    }
 }
 
 #[derive(Default)]

@@ -1,0 +1,406 @@
+//! Redis session store: what several instances share, so that any of them
+//! answers any request of any session the same way (DESIGN.md, "stateless").
+//!
+//! One hash per session, `{prefix}{id}`, expiring after [`SESSION_IDLE`] without a
+//! read of the session:
+//!
+//! | field | value |
+//! |---|---|
+//! | `session` | the [`Session`], JSON |
+//! | `d:{break}` | the [`Decision`] for a break, JSON, written once (`HSETNX`) |
+//! | `r:{break}` | a [`BreakRecord`]'s first numbering, JSON, written once |
+//! | `a:{break}` | its anchor, `"{msn} {offset}"`, moved forward only |
+//! | `x:{break}` | its [`BreakDone`](crate::stitch::BreakDone), JSON, written once |
+//! | `v:{key}` | a value ([`SessionStore::set_once`] and friends) |
+//!
+//! Every rule that must hold across instances (first decision stands, a beacon
+//! claimed once, records merged monotonically) is one Lua script, so it is atomic
+//! in Redis. Decisions never change once written, so they are also cached here.
+//!
+//! Failures: each command has a timeout ([`RESPONSE_TIMEOUT`]); an error is logged
+//! and counted, and the call answers as if the data were absent. For beacons that
+//! means "not claimed": a Redis outage loses beacons rather than double-counting
+//! them (an impression is counted at most once).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::Script;
+
+use super::store::{BoxFuture, Decision, Session, SessionStore, KEEP_DONE_RECORDS, SESSION_IDLE};
+use super::SessionId;
+use crate::stitch::{BreakDone, BreakRecord};
+
+/// Longest wait for one Redis reply.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Longest wait to (re)connect.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Key prefix unless configured.
+pub const DEFAULT_PREFIX: &str = "splicepoint:s:";
+
+/// `HSETNX` a field of an existing session; returns the value that stands, or
+/// nil when the session does not exist. ARGV: field, value, idle ms.
+const SET_IF_ABSENT: &str = r"
+if redis.call('HEXISTS', KEYS[1], 'session') == 0 then return false end
+local set = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+return {set, redis.call('HGET', KEYS[1], ARGV[1])}
+";
+
+/// `HSET` a field of an existing session. ARGV: field, value.
+const SET: &str = r"
+if redis.call('HEXISTS', KEYS[1], 'session') == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+";
+
+/// Merge break records (see [`SessionStore::merge_records`]), then keep only the
+/// newest `ARGV[1]` completed ones. ARGV: keep, then per record: break id, record
+/// JSON, anchor (`"{msn} {offset}"`), done JSON or "".
+const MERGE_RECORDS: &str = r"
+local key = KEYS[1]
+if redis.call('HEXISTS', key, 'session') == 0 then return 0 end
+for i = 2, #ARGV, 4 do
+  local id = ARGV[i]
+  redis.call('HSETNX', key, 'r:' .. id, ARGV[i + 1])
+  local new = ARGV[i + 2]
+  local cur = redis.call('HGET', key, 'a:' .. id)
+  if not cur or tonumber(string.match(cur, '^%S+')) < tonumber(string.match(new, '^%S+')) then
+    redis.call('HSET', key, 'a:' .. id, new)
+  end
+  if ARGV[i + 3] ~= '' then redis.call('HSETNX', key, 'x:' .. id, ARGV[i + 3]) end
+end
+local keep = tonumber(ARGV[1])
+local done = {}
+for _, f in ipairs(redis.call('HKEYS', key)) do
+  if string.sub(f, 1, 2) == 'x:' then
+    local id = string.sub(f, 3)
+    local rec = redis.call('HGET', key, 'r:' .. id)
+    local msn = 0
+    if rec then msn = cjson.decode(rec)['origin_start_msn'] or 0 end
+    table.insert(done, {id, msn})
+  end
+end
+if #done > keep then
+  table.sort(done, function(a, b) return a[2] < b[2] end)
+  for n = 1, #done - keep do
+    local id = done[n][1]
+    redis.call('HDEL', key, 'r:' .. id, 'a:' .. id, 'x:' .. id)
+  end
+end
+return 1
+";
+
+/// The Redis store. Cheap to clone.
+#[derive(Clone)]
+pub struct RedisStore {
+    con: ConnectionManager,
+    prefix: Arc<str>,
+    idle_ms: u64,
+    decisions: Cache<(SessionId, String), Arc<Decision>>,
+    errors: Arc<AtomicU64>,
+    set_if_absent: Arc<Script>,
+    set: Arc<Script>,
+    merge: Arc<Script>,
+}
+
+impl RedisStore {
+    /// Connect to `url` (`redis://host:port/db`, `rediss://` not built in). Fails
+    /// when Redis cannot be reached now; later outages are retried per command.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let con = client.get_connection_manager_with_config(config).await?;
+        Ok(Self {
+            con,
+            prefix: prefix.into(),
+            idle_ms: SESSION_IDLE.as_millis() as u64,
+            decisions: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(SESSION_IDLE)
+                .build(),
+            errors: Arc::default(),
+            set_if_absent: Arc::new(Script::new(SET_IF_ABSENT)),
+            set: Arc::new(Script::new(SET)),
+            merge: Arc::new(Script::new(MERGE_RECORDS)),
+        })
+    }
+
+    fn key(&self, id: &SessionId) -> String {
+        format!("{}{}", self.prefix, id)
+    }
+
+    /// Log and count a failure; `None` for the caller to fall back on.
+    fn failed<T, E: std::fmt::Display>(&self, what: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, op = what, "Session store (Redis) failed.");
+                None
+            }
+        }
+    }
+
+    async fn all_fields(&self, id: &SessionId) -> HashMap<String, String> {
+        let mut con = self.con.clone();
+        let r = redis::cmd("HGETALL")
+            .arg(self.key(id))
+            .query_async(&mut con)
+            .await;
+        self.failed("hgetall", r).unwrap_or_default()
+    }
+
+    async fn set_if_absent(
+        &self,
+        id: &SessionId,
+        field: &str,
+        value: &str,
+    ) -> Option<(bool, String)> {
+        let mut con = self.con.clone();
+        let r: redis::RedisResult<Option<(i64, String)>> = self
+            .set_if_absent
+            .key(self.key(id))
+            .arg(field)
+            .arg(value)
+            .invoke_async(&mut con)
+            .await;
+        self.failed("set_if_absent", r)
+            .flatten()
+            .map(|(set, v)| (set == 1, v))
+    }
+}
+
+/// Records from a session hash's fields (see the module docs).
+fn records_from(fields: &HashMap<String, String>) -> Vec<BreakRecord> {
+    let mut records: Vec<BreakRecord> = fields
+        .iter()
+        .filter_map(|(f, v)| {
+            let id = f.strip_prefix("r:")?;
+            let mut r: BreakRecord = serde_json::from_str(v).ok()?;
+            if let Some((msn, offset)) = fields
+                .get(&format!("a:{id}"))
+                .and_then(|a| a.split_once(' '))
+            {
+                if let (Ok(msn), Ok(offset)) = (msn.parse(), offset.parse()) {
+                    r.anchor_msn = msn;
+                    r.anchor_offset = offset;
+                }
+            }
+            r.done = fields
+                .get(&format!("x:{id}"))
+                .and_then(|x| serde_json::from_str::<BreakDone>(x).ok());
+            Some(r)
+        })
+        .collect();
+    records.sort_by_key(|r| r.origin_start_msn);
+    records
+}
+
+impl SessionStore for RedisStore {
+    /// Commands that failed (timeouts, connection loss, bad data) since start.
+    fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    fn create(&self, session: Session) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let Ok(json) = serde_json::to_string(&session) else {
+                return;
+            };
+            let key = self.key(&session.id);
+            let mut con = self.con.clone();
+            let r: redis::RedisResult<()> = redis::pipe()
+                .atomic()
+                .cmd("HSET")
+                .arg(&key)
+                .arg("session")
+                .arg(json)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(self.idle_ms)
+                .ignore()
+                .query_async(&mut con)
+                .await;
+            self.failed("create", r);
+        })
+    }
+
+    fn get(&self, id: &SessionId) -> BoxFuture<'_, Option<Arc<Session>>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let key = self.key(&id);
+            let mut con = self.con.clone();
+            // Reading a session keeps it alive.
+            let r: redis::RedisResult<(Option<String>,)> = redis::pipe()
+                .cmd("HGET")
+                .arg(&key)
+                .arg("session")
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(self.idle_ms)
+                .ignore()
+                .query_async(&mut con)
+                .await;
+            let json = self.failed("get", r)?.0?;
+            match serde_json::from_str::<Session>(&json) {
+                Ok(s) if s.id == id => Some(Arc::new(s)),
+                _ => {
+                    self.failed::<(), _>("get", Err("unreadable session data"));
+                    None
+                }
+            }
+        })
+    }
+
+    fn decision(&self, id: &SessionId, break_id: &str) -> BoxFuture<'_, Option<Arc<Decision>>> {
+        let cache_key = (id.clone(), break_id.to_string());
+        Box::pin(async move {
+            if let Some(d) = self.decisions.get(&cache_key).await {
+                return Some(d);
+            }
+            let mut con = self.con.clone();
+            let r: redis::RedisResult<Option<String>> = redis::cmd("HGET")
+                .arg(self.key(&cache_key.0))
+                .arg(format!("d:{}", cache_key.1))
+                .query_async(&mut con)
+                .await;
+            let json = self.failed("decision", r)??;
+            let d = Arc::new(serde_json::from_str::<Decision>(&json).ok()?);
+            self.decisions.insert(cache_key, d.clone()).await;
+            Some(d)
+        })
+    }
+
+    fn put_decision_if_absent(
+        &self,
+        id: &SessionId,
+        break_id: &str,
+        decision: Decision,
+    ) -> BoxFuture<'_, Arc<Decision>> {
+        let cache_key = (id.clone(), break_id.to_string());
+        Box::pin(async move {
+            let Ok(json) = serde_json::to_string(&decision) else {
+                return Arc::new(decision);
+            };
+            let field = format!("d:{}", cache_key.1);
+            let standing = match self.set_if_absent(&cache_key.0, &field, &json).await {
+                Some((true, _)) => Arc::new(decision),
+                Some((false, other)) => match serde_json::from_str::<Decision>(&other) {
+                    Ok(d) => Arc::new(d),
+                    Err(_) => return Arc::new(decision),
+                },
+                // Unknown session or Redis down: this request uses its own.
+                None => return Arc::new(decision),
+            };
+            self.decisions.insert(cache_key, standing.clone()).await;
+            standing
+        })
+    }
+
+    fn records(&self, id: &SessionId) -> BoxFuture<'_, Vec<BreakRecord>> {
+        let id = id.clone();
+        Box::pin(async move { records_from(&self.all_fields(&id).await) })
+    }
+
+    fn merge_records(&self, id: &SessionId, updates: Vec<BreakRecord>) -> BoxFuture<'_, ()> {
+        let id = id.clone();
+        Box::pin(async move {
+            let mut con = self.con.clone();
+            let mut call = self.merge.key(self.key(&id));
+            call.arg(KEEP_DONE_RECORDS);
+            for u in &updates {
+                let Ok(record) = serde_json::to_string(u) else {
+                    continue;
+                };
+                let done = u
+                    .done
+                    .and_then(|d| serde_json::to_string(&d).ok())
+                    .unwrap_or_default();
+                call.arg(&u.break_id)
+                    .arg(record)
+                    .arg(format!("{} {}", u.anchor_msn, u.anchor_offset))
+                    .arg(done);
+            }
+            let r: redis::RedisResult<i64> = call.invoke_async(&mut con).await;
+            self.failed("merge_records", r);
+        })
+    }
+
+    fn decisions(&self, id: &SessionId) -> BoxFuture<'_, Vec<(String, Arc<Decision>)>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let mut all: Vec<(String, Arc<Decision>)> = self
+                .all_fields(&id)
+                .await
+                .into_iter()
+                .filter_map(|(f, v)| {
+                    let break_id = f.strip_prefix("d:")?.to_string();
+                    Some((break_id, Arc::new(serde_json::from_str(&v).ok()?)))
+                })
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all
+        })
+    }
+
+    fn set_once(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, bool> {
+        let (id, field, value) = (id.clone(), format!("v:{key}"), value.to_string());
+        Box::pin(async move {
+            matches!(
+                self.set_if_absent(&id, &field, &value).await,
+                Some((true, _))
+            )
+        })
+    }
+
+    fn set_value(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, ()> {
+        let (id, field, value) = (id.clone(), format!("v:{key}"), value.to_string());
+        Box::pin(async move {
+            let mut con = self.con.clone();
+            let r: redis::RedisResult<i64> = self
+                .set
+                .key(self.key(&id))
+                .arg(field)
+                .arg(value)
+                .invoke_async(&mut con)
+                .await;
+            self.failed("set_value", r);
+        })
+    }
+
+    fn value(&self, id: &SessionId, key: &str) -> BoxFuture<'_, Option<String>> {
+        let (id, field) = (id.clone(), format!("v:{key}"));
+        Box::pin(async move {
+            let mut con = self.con.clone();
+            let r: redis::RedisResult<Option<String>> = redis::cmd("HGET")
+                .arg(self.key(&id))
+                .arg(field)
+                .query_async(&mut con)
+                .await;
+            self.failed("value", r)?
+        })
+    }
+
+    fn values(&self, id: &SessionId, prefix: &str) -> BoxFuture<'_, Vec<(String, String)>> {
+        let (id, prefix) = (id.clone(), format!("v:{prefix}"));
+        Box::pin(async move {
+            let mut all: Vec<(String, String)> = self
+                .all_fields(&id)
+                .await
+                .into_iter()
+                .filter_map(|(f, v)| f.starts_with(&prefix).then(|| (f[2..].to_string(), v)))
+                .collect();
+            all.sort();
+            all
+        })
+    }
+}
