@@ -1,11 +1,14 @@
 //! VAST document model: the parts of a VAST 2.0–4.2 response that server-side ad
-//! insertion needs (linear creatives, media files, tracking URLs, wrapper links).
+//! insertion needs (linear creatives, media files, tracking URLs, wrapper links), plus
+//! the companion ads and ad verifications that a client-side tracking API hands on to
+//! the player.
 //!
 //! Pure data, no I/O. Field docs name the VAST element or attribute they come from
-//! (IAB VAST 4.2 element definitions). Everything the stitcher does not use
-//! (companions, non-linear ads, icons, extensions, verification) is skipped by the parser.
+//! (IAB VAST 4.2 element definitions). What neither the stitcher nor the player needs
+//! (non-linear ads, icons, extensions other than VAST 3 ad verifications) is skipped by
+//! the parser.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// MIME types that mark an HLS media file (compared case-insensitively).
 const HLS_MIME_TYPES: [&str; 2] = ["application/x-mpegurl", "application/vnd.apple.mpegurl"];
@@ -65,6 +68,9 @@ pub struct InLine {
     pub errors: Vec<String>,
     /// `<Creatives>/<Creative>` in document order (a VAST 1.0 `<Video>` becomes one creative).
     pub creatives: Vec<Creative>,
+    /// `<AdVerifications>/<Verification>` (VAST 4.1+), then those of a VAST 3
+    /// `<Extensions>/<Extension type="AdVerifications">`.
+    pub verifications: Vec<Verification>,
 }
 
 /// `<Wrapper>` ad.
@@ -79,6 +85,10 @@ pub struct Wrapper {
     pub errors: Vec<String>,
     /// `<Creatives>/<Creative>`; in a wrapper these carry tracking only, no media.
     pub creatives: Vec<Creative>,
+    /// `<AdVerifications>/<Verification>` (VAST 4.1+), then those of a VAST 3
+    /// `<Extensions>/<Extension type="AdVerifications">`. A player runs these in addition
+    /// to the inline ad's.
+    pub verifications: Vec<Verification>,
     /// `Wrapper@followAdditionalWrappers` (VAST 3+); default `true`.
     pub follow_additional_wrappers: bool,
     /// `Wrapper@allowMultipleAds` (VAST 3+): whether the response may hold a pod or
@@ -103,6 +113,11 @@ pub struct Creative {
     pub universal_ad_id: Option<String>,
     /// First `<Linear>` (or VAST 1.0 `<Video>`).
     pub linear: Option<Linear>,
+    /// `<CompanionAds>/<Companion>` in document order (VAST 1.0: the `<CompanionAds>` of
+    /// `<InLine>`). In a wrapper they carry tracking only.
+    pub companions: Vec<Companion>,
+    /// `CompanionAds@required` (VAST 3+): `all`, `any` or `none`, as written.
+    pub companion_required: Option<String>,
 }
 
 /// `<Linear>` creative.
@@ -146,13 +161,111 @@ pub struct MediaFile {
 }
 
 /// `<Tracking>` inside `<TrackingEvents>`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackingEvent {
     /// `Tracking@event`, as written (`start`, `firstQuartile`, `progress`, ...).
     pub event: String,
     /// `Tracking@offset` for `progress` events: `HH:MM:SS(.mmm)` or `n%`, as written.
     pub offset: Option<String>,
     /// Element text: the beacon URL, trimmed.
+    pub url: String,
+}
+
+/// `<CompanionAds>/<Companion>`: a display ad shown beside the video by the player.
+///
+/// Dimensions stay text, as written: a server-side proxy passes them on, it does not
+/// lay out the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Companion {
+    /// `Companion@id`.
+    pub id: Option<String>,
+    /// `Companion@width` in pixels, as written.
+    pub width: Option<String>,
+    /// `Companion@height` in pixels, as written.
+    pub height: Option<String>,
+    /// `Companion@assetWidth`.
+    pub asset_width: Option<String>,
+    /// `Companion@assetHeight`.
+    pub asset_height: Option<String>,
+    /// `Companion@expandedWidth`.
+    pub expanded_width: Option<String>,
+    /// `Companion@expandedHeight`.
+    pub expanded_height: Option<String>,
+    /// `Companion@apiFramework` (e.g. `SIMID`, `VPAID`).
+    pub api_framework: Option<String>,
+    /// `Companion@adSlotId` (VAST 3 spells it `adSlotID`).
+    pub ad_slot_id: Option<String>,
+    /// `Companion@pxratio`.
+    pub pxratio: Option<String>,
+    /// `Companion@renderingMode` (VAST 4.1): `default`, `end-card` or `concurrent`.
+    pub rendering_mode: Option<String>,
+    /// `Creative@sequence` of the creative holding this companion, as written.
+    pub sequence: Option<String>,
+    /// `<StaticResource>` elements with a non-empty URL.
+    pub static_resources: Vec<StaticResource>,
+    /// `<IFrameResource>` URLs.
+    pub iframe_resources: Vec<String>,
+    /// `<HTMLResource>` text (the HTML itself, CDATA kept as text), trimmed.
+    pub html_resources: Vec<String>,
+    /// `<AltText>`.
+    pub alt_text: Option<String>,
+    /// `<AdParameters>` text.
+    pub ad_parameters: Option<String>,
+    /// `<CompanionClickThrough>`.
+    pub click_through: Option<String>,
+    /// `<CompanionClickTracking>` URLs.
+    pub click_tracking: Vec<String>,
+    /// `<TrackingEvents>/<Tracking>` (`creativeView`, ...).
+    pub tracking: Vec<TrackingEvent>,
+}
+
+/// `<StaticResource>` of a companion: an image (or script) URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaticResource {
+    /// `StaticResource@creativeType`: the MIME type (e.g. `image/png`).
+    pub creative_type: Option<String>,
+    /// Element text: the resource URL, trimmed.
+    pub url: String,
+}
+
+/// `<AdVerifications>/<Verification>` (VAST 4.1+), or the VAST 3 form inside
+/// `<Extensions>/<Extension type="AdVerifications">/<AdVerifications>`: a measurement
+/// script (Open Measurement) the player loads next to the ad.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    /// `Verification@vendor`.
+    pub vendor: Option<String>,
+    /// `<JavaScriptResource>` elements with a non-empty URL.
+    pub javascript_resources: Vec<JavaScriptResource>,
+    /// `<ExecutableResource>` elements with a non-empty URL.
+    pub executable_resources: Vec<ExecutableResource>,
+    /// `<TrackingEvents>/<Tracking>` (`verificationNotExecuted`).
+    pub tracking: Vec<TrackingEvent>,
+    /// `<VerificationParameters>` text, passed to the script as is.
+    pub parameters: Option<String>,
+}
+
+/// `<JavaScriptResource>` of a verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JavaScriptResource {
+    /// `JavaScriptResource@apiFramework` (e.g. `omid`).
+    pub api_framework: Option<String>,
+    /// `JavaScriptResource@browserOptional`, as written (`true`/`false`).
+    pub browser_optional: Option<String>,
+    /// Element text: the script URL, trimmed.
+    pub url: String,
+}
+
+/// `<ExecutableResource>` of a verification (VAST 4.1): a non-JavaScript executable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutableResource {
+    /// `ExecutableResource@apiFramework`.
+    pub api_framework: Option<String>,
+    /// `ExecutableResource@type`: the MIME type.
+    pub mime_type: Option<String>,
+    /// `ExecutableResource@language`.
+    pub language: Option<String>,
+    /// Element text: the resource URL, trimmed.
     pub url: String,
 }
 

@@ -7,13 +7,20 @@
 //! unknown elements are ignored, CDATA and surrounding whitespace are trimmed away, and an
 //! unknown entity such as a bare `&` in a URL is kept as written. It only fails when the
 //! XML itself is broken or the root is not a VAST element.
+//!
+//! Companions and verifications are read as written: an element missing its resource is
+//! kept (a wrapper's companion legitimately holds tracking only), while a resource or
+//! tracking URL with no text is dropped.
 
 use std::borrow::Cow;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::model::{Ad, AdBody, Creative, InLine, Linear, MediaFile, TrackingEvent, Vast, Wrapper};
+use super::model::{
+    Ad, AdBody, Companion, Creative, ExecutableResource, InLine, JavaScriptResource, Linear,
+    MediaFile, StaticResource, TrackingEvent, Vast, Verification, Wrapper,
+};
 
 /// Elements nested deeper than this are skipped (not stored), which bounds memory and
 /// recursion on hostile input. Real VAST stays under 15 levels.
@@ -25,6 +32,10 @@ const MAX_ENTITY_LEN: usize = 10;
 /// Root element names accepted: VAST 2.0+ and VAST 1.0.
 const ROOT_VAST: &str = "VAST";
 const ROOT_VAST1: &str = "VideoAdServingTemplate";
+
+/// The verification list element (VAST 4.1+ `<AdVerifications>`), which is also the
+/// `Extension@type` of the VAST 3 extension that holds one.
+const AD_VERIFICATIONS: &str = "AdVerifications";
 
 /// Why a document could not be read as VAST.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -238,6 +249,15 @@ fn urls<'a>(elements: impl Iterator<Item = &'a Element>) -> Vec<String> {
     elements.flat_map(Element::urls).collect()
 }
 
+/// The trimmed text of each element, empties dropped.
+fn texts<'a>(elements: impl Iterator<Item = &'a Element>) -> Vec<String> {
+    elements
+        .map(Element::text)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Reads the root element and its subtree. Stops at the end of the root, so trailing
 /// content after it is ignored.
 fn read_tree(xml: &str) -> Result<Element, VastError> {
@@ -398,6 +418,9 @@ fn parse_inline(inline: &Element) -> InLine {
             sequence: None,
             universal_ad_id: None,
             linear: Some(linear),
+            // VAST 1.0 also puts <CompanionAds> directly in <InLine>.
+            companions: parse_companions(inline, None),
+            companion_required: None,
         });
     }
     InLine {
@@ -406,6 +429,7 @@ fn parse_inline(inline: &Element) -> InLine {
         impressions: urls(inline.children("Impression")),
         errors: urls(inline.children("Error")),
         creatives,
+        verifications: parse_verifications(inline),
     }
 }
 
@@ -424,6 +448,7 @@ fn parse_wrapper(wrapper: &Element, allow_multiple_ads_default: bool) -> Wrapper
             .grandchildren("Creatives", "Creative")
             .map(parse_creative)
             .collect(),
+        verifications: parse_verifications(wrapper),
         follow_additional_wrappers: wrapper.attr_bool("followAdditionalWrappers", true),
         allow_multiple_ads: wrapper.attr_bool("allowMultipleAds", allow_multiple_ads_default),
         fallback_on_no_ad: wrapper.attr_bool("fallbackOnNoAd", false),
@@ -437,6 +462,13 @@ fn parse_creative(creative: &Element) -> Creative {
         sequence: creative.attr_u32("sequence"),
         universal_ad_id: creative.child("UniversalAdId").and_then(universal_ad_id),
         linear: creative.child("Linear").map(parse_linear),
+        companions: parse_companions(
+            creative,
+            creative.attr("sequence").filter(|s| !s.is_empty()),
+        ),
+        companion_required: creative
+            .child("CompanionAds")
+            .and_then(|c| c.attr_string("required")),
     }
 }
 
@@ -503,4 +535,137 @@ fn parse_media_file(media: &Element) -> Option<MediaFile> {
         id: media.attr_string("id"),
         api_framework: media.attr_string("apiFramework"),
     })
+}
+
+/// `<CompanionAds>/<Companion>` under `parent`, every `<CompanionAds>` in turn.
+/// `sequence` is the `Creative@sequence` of the holding creative.
+fn parse_companions(parent: &Element, sequence: Option<&str>) -> Vec<Companion> {
+    parent
+        .grandchildren("CompanionAds", "Companion")
+        .map(|companion| parse_companion(companion, sequence))
+        .collect()
+}
+
+fn parse_companion(companion: &Element, sequence: Option<&str>) -> Companion {
+    let mut parsed = Companion {
+        id: companion.attr_string("id"),
+        width: companion.attr_string("width"),
+        height: companion.attr_string("height"),
+        asset_width: companion.attr_string("assetWidth"),
+        asset_height: companion.attr_string("assetHeight"),
+        expanded_width: companion.attr_string("expandedWidth"),
+        expanded_height: companion.attr_string("expandedHeight"),
+        api_framework: companion.attr_string("apiFramework"),
+        // Names match case-insensitively, so this also reads VAST 3's `adSlotID`.
+        ad_slot_id: companion.attr_string("adSlotId"),
+        pxratio: companion.attr_string("pxratio"),
+        rendering_mode: companion.attr_string("renderingMode"),
+        sequence: sequence.map(str::to_owned),
+        static_resources: companion
+            .children("StaticResource")
+            .filter_map(|resource| {
+                Some(StaticResource {
+                    creative_type: resource.attr_string("creativeType"),
+                    url: resource.first_url()?,
+                })
+            })
+            .collect(),
+        iframe_resources: urls(companion.children("IFrameResource")),
+        html_resources: texts(companion.children("HTMLResource")),
+        alt_text: companion.child_text("AltText"),
+        ad_parameters: companion.child_text("AdParameters"),
+        click_through: companion
+            .children("CompanionClickThrough")
+            .find_map(Element::first_url),
+        click_tracking: urls(companion.children("CompanionClickTracking")),
+        tracking: parse_tracking(companion),
+    };
+    add_vast1_resources(companion, &mut parsed);
+    parsed
+}
+
+/// VAST 1.0 names the resource kind in `Companion@resourceType` and puts the resource in
+/// `<URL>` (`static`, `iframe`) or `<Code>` (`HTML`). Script resources have no place in
+/// the model and are skipped.
+fn add_vast1_resources(companion: &Element, parsed: &mut Companion) {
+    let Some(kind) = companion.attr("resourceType") else {
+        return;
+    };
+    if kind.eq_ignore_ascii_case("static") {
+        let creative_type = companion.attr_string("creativeType");
+        parsed
+            .static_resources
+            .extend(
+                urls(companion.children("URL"))
+                    .into_iter()
+                    .map(|url| StaticResource {
+                        creative_type: creative_type.clone(),
+                        url,
+                    }),
+            );
+    } else if kind.eq_ignore_ascii_case("iframe") {
+        parsed
+            .iframe_resources
+            .extend(urls(companion.children("URL")));
+    } else if kind.eq_ignore_ascii_case("HTML") {
+        parsed
+            .html_resources
+            .extend(texts(companion.children("Code")));
+    }
+}
+
+/// The verifications of an `<InLine>` or `<Wrapper>`: its `<AdVerifications>` (VAST 4.1+),
+/// then those inside `<Extensions>/<Extension type="AdVerifications">` (the VAST 3 form).
+/// An extension copy equal to a `<Verification>` already read is skipped: servers that
+/// send both forms for older players mean one script, not two.
+fn parse_verifications(ad: &Element) -> Vec<Verification> {
+    let mut verifications: Vec<Verification> = ad
+        .grandchildren(AD_VERIFICATIONS, "Verification")
+        .map(parse_verification)
+        .collect();
+    let direct = verifications.len();
+    let in_extensions = ad
+        .grandchildren("Extensions", "Extension")
+        .filter(|extension| {
+            extension
+                .attr("type")
+                .is_some_and(|t| t.eq_ignore_ascii_case(AD_VERIFICATIONS))
+        })
+        .flat_map(|extension| extension.grandchildren(AD_VERIFICATIONS, "Verification"))
+        .map(parse_verification);
+    for verification in in_extensions {
+        if !verifications[..direct].contains(&verification) {
+            verifications.push(verification);
+        }
+    }
+    verifications
+}
+
+fn parse_verification(verification: &Element) -> Verification {
+    Verification {
+        vendor: verification.attr_string("vendor"),
+        javascript_resources: verification
+            .children("JavaScriptResource")
+            .filter_map(|resource| {
+                Some(JavaScriptResource {
+                    api_framework: resource.attr_string("apiFramework"),
+                    browser_optional: resource.attr_string("browserOptional"),
+                    url: resource.first_url()?,
+                })
+            })
+            .collect(),
+        executable_resources: verification
+            .children("ExecutableResource")
+            .filter_map(|resource| {
+                Some(ExecutableResource {
+                    api_framework: resource.attr_string("apiFramework"),
+                    mime_type: resource.attr_string("type"),
+                    language: resource.attr_string("language"),
+                    url: resource.first_url()?,
+                })
+            })
+            .collect(),
+        tracking: parse_tracking(verification),
+        parameters: verification.child_text("VerificationParameters"),
+    }
 }

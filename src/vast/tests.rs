@@ -337,6 +337,380 @@ fn deep_nesting_is_skipped_not_fatal() {
     assert_eq!(vast.ads.len(), 1);
 }
 
+// === companions and verifications ===
+
+/// VAST 4.2 inline ad: a linear creative, a companion creative with two companions, and
+/// two verifications.
+const INLINE_COMPANIONS_VERIFICATIONS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<VAST version="4.2" xmlns="http://www.iab.com/VAST">
+  <Ad id="cv-1">
+    <InLine>
+      <AdSystem>splicepoint-test</AdSystem>
+      <AdTitle>Companions and verifications</AdTitle>
+      <Impression><![CDATA[https://ads.example.com/imp]]></Impression>
+      <AdVerifications>
+        <Verification vendor="omsdk.example.com-omid">
+          <JavaScriptResource apiFramework="omid" browserOptional="true">
+            <![CDATA[https://verify.example.com/omid.js]]>
+          </JavaScriptResource>
+          <TrackingEvents>
+            <Tracking event="verificationNotExecuted"><![CDATA[https://verify.example.com/ne?reason=[REASON]]]></Tracking>
+          </TrackingEvents>
+          <VerificationParameters><![CDATA[{"campaign":"c-7","flags":"a&b"}]]></VerificationParameters>
+        </Verification>
+        <Verification vendor="native.example.com">
+          <ExecutableResource apiFramework="native-sdk" type="application/octet-stream" language="kotlin">
+            https://verify.example.com/native.bin
+          </ExecutableResource>
+        </Verification>
+      </AdVerifications>
+      <Creatives>
+        <Creative id="lin" sequence="1">
+          <Linear>
+            <Duration>00:00:10</Duration>
+            <MediaFiles><MediaFile delivery="progressive" type="video/mp4">https://cdn.example.com/a.mp4</MediaFile></MediaFiles>
+          </Linear>
+        </Creative>
+        <Creative id="comp" sequence=" 02 ">
+          <CompanionAds required="any">
+            <Companion id="banner" width="300" height="250" assetWidth="600" assetHeight="500"
+                expandedWidth="728" expandedHeight="90" apiFramework="SIMID" adSlotId="slot-1"
+                pxratio="2000" renderingMode="end-card">
+              <StaticResource creativeType="image/png"><![CDATA[ https://cdn.example.com/banner.png ]]></StaticResource>
+              <IFrameResource><![CDATA[https://cdn.example.com/banner.html]]></IFrameResource>
+              <AltText>Visit us</AltText>
+              <AdParameters xmlEncoded="false"><![CDATA[id=42]]></AdParameters>
+              <CompanionClickThrough>https://advertiser.example.com/landing?a=1&amp;b=2</CompanionClickThrough>
+              <CompanionClickTracking id="t1"><![CDATA[https://ads.example.com/cclick/1]]></CompanionClickTracking>
+              <CompanionClickTracking>https://ads.example.com/cclick/2</CompanionClickTracking>
+              <TrackingEvents>
+                <Tracking event="creativeView"><![CDATA[https://ads.example.com/cview]]></Tracking>
+              </TrackingEvents>
+            </Companion>
+            <Companion width="728" height="90" adSlotID="legacy-slot">
+              <HTMLResource><![CDATA[
+                <a href="https://advertiser.example.com/">Buy &amp; save</a>
+              ]]></HTMLResource>
+            </Companion>
+          </CompanionAds>
+        </Creative>
+      </Creatives>
+    </InLine>
+  </Ad>
+</VAST>"#;
+
+#[test]
+fn vast42_companions() {
+    let vast = parse_vast(INLINE_COMPANIONS_VERIFICATIONS).expect("parses");
+    let inline = inline(&vast.ads[0]);
+    assert!(inline.creatives[0].companions.is_empty());
+    assert_eq!(inline.creatives[0].companion_required, None);
+    let creative = &inline.creatives[1];
+    assert_eq!(creative.companion_required.as_deref(), Some("any"));
+    assert_eq!(creative.companions.len(), 2);
+
+    let banner = &creative.companions[0];
+    assert_eq!(
+        banner,
+        &Companion {
+            id: Some("banner".into()),
+            width: Some("300".into()),
+            height: Some("250".into()),
+            asset_width: Some("600".into()),
+            asset_height: Some("500".into()),
+            expanded_width: Some("728".into()),
+            expanded_height: Some("90".into()),
+            api_framework: Some("SIMID".into()),
+            ad_slot_id: Some("slot-1".into()),
+            pxratio: Some("2000".into()),
+            rendering_mode: Some("end-card".into()),
+            sequence: Some("02".into()),
+            static_resources: vec![StaticResource {
+                creative_type: Some("image/png".into()),
+                url: "https://cdn.example.com/banner.png".into(),
+            }],
+            iframe_resources: vec!["https://cdn.example.com/banner.html".into()],
+            html_resources: vec![],
+            alt_text: Some("Visit us".into()),
+            ad_parameters: Some("id=42".into()),
+            click_through: Some("https://advertiser.example.com/landing?a=1&b=2".into()),
+            click_tracking: vec![
+                "https://ads.example.com/cclick/1".into(),
+                "https://ads.example.com/cclick/2".into(),
+            ],
+            tracking: vec![TrackingEvent {
+                event: "creativeView".into(),
+                offset: None,
+                url: "https://ads.example.com/cview".into(),
+            }],
+        }
+    );
+
+    let html = &creative.companions[1];
+    assert_eq!(html.id, None);
+    assert_eq!(
+        (html.width.as_deref(), html.height.as_deref()),
+        (Some("728"), Some("90"))
+    );
+    assert_eq!(html.ad_slot_id.as_deref(), Some("legacy-slot"), "adSlotID");
+    assert_eq!(html.sequence.as_deref(), Some("02"));
+    assert_eq!(
+        html.html_resources,
+        ["<a href=\"https://advertiser.example.com/\">Buy &amp; save</a>"],
+        "CDATA kept as text, entities not decoded"
+    );
+    assert!(html.static_resources.is_empty() && html.iframe_resources.is_empty());
+    assert_eq!(html.click_through, None);
+    assert!(html.tracking.is_empty());
+}
+
+#[test]
+fn vast42_verifications() {
+    let vast = parse_vast(INLINE_COMPANIONS_VERIFICATIONS).expect("parses");
+    let verifications = &inline(&vast.ads[0]).verifications;
+    assert_eq!(
+        verifications,
+        &[
+            Verification {
+                vendor: Some("omsdk.example.com-omid".into()),
+                javascript_resources: vec![JavaScriptResource {
+                    api_framework: Some("omid".into()),
+                    browser_optional: Some("true".into()),
+                    url: "https://verify.example.com/omid.js".into(),
+                }],
+                executable_resources: vec![],
+                tracking: vec![TrackingEvent {
+                    event: "verificationNotExecuted".into(),
+                    offset: None,
+                    url: "https://verify.example.com/ne?reason=[REASON]".into(),
+                }],
+                parameters: Some(r#"{"campaign":"c-7","flags":"a&b"}"#.into()),
+            },
+            Verification {
+                vendor: Some("native.example.com".into()),
+                javascript_resources: vec![],
+                executable_resources: vec![ExecutableResource {
+                    api_framework: Some("native-sdk".into()),
+                    mime_type: Some("application/octet-stream".into()),
+                    language: Some("kotlin".into()),
+                    url: "https://verify.example.com/native.bin".into(),
+                }],
+                tracking: vec![],
+                parameters: None,
+            },
+        ]
+    );
+}
+
+#[test]
+fn vast3_verifications_in_extension() {
+    let xml = r#"<VAST version="3.0">
+      <Ad id="v3"><InLine>
+        <AdSystem>legacy</AdSystem>
+        <Extensions>
+          <Extension type="geo"><AdVerifications><Verification vendor="not-this"/></AdVerifications></Extension>
+          <Extension type="AdVerifications">
+            <AdVerifications>
+              <Verification vendor="iabtechlab.com-omid">
+                <JavaScriptResource apiFramework="omid" browserOptional="false"><![CDATA[https://verify.example.com/v3.js]]></JavaScriptResource>
+                <VerificationParameters><![CDATA[p=1]]></VerificationParameters>
+              </Verification>
+            </AdVerifications>
+          </Extension>
+        </Extensions>
+      </InLine></Ad>
+      <Ad id="w3"><Wrapper>
+        <VASTAdTagURI>https://ads.example.com/next</VASTAdTagURI>
+        <Extensions><Extension type="adverifications"><AdVerifications>
+          <Verification vendor="wrapper-vendor"><JavaScriptResource>https://verify.example.com/w.js</JavaScriptResource></Verification>
+        </AdVerifications></Extension></Extensions>
+      </Wrapper></Ad>
+    </VAST>"#;
+    let vast = parse_vast(xml).expect("parses");
+    let verifications = &inline(&vast.ads[0]).verifications;
+    assert_eq!(verifications.len(), 1, "only the AdVerifications extension");
+    let v = &verifications[0];
+    assert_eq!(v.vendor.as_deref(), Some("iabtechlab.com-omid"));
+    assert_eq!(
+        v.javascript_resources[0].url,
+        "https://verify.example.com/v3.js"
+    );
+    assert_eq!(
+        v.javascript_resources[0].browser_optional.as_deref(),
+        Some("false")
+    );
+    assert_eq!(v.parameters.as_deref(), Some("p=1"));
+
+    let w = wrapper(&vast.ads[1]);
+    assert_eq!(w.verifications.len(), 1);
+    assert_eq!(w.verifications[0].vendor.as_deref(), Some("wrapper-vendor"));
+}
+
+#[test]
+fn verification_in_both_forms_is_kept_once() {
+    let verification = r#"<Verification vendor="v"><JavaScriptResource apiFramework="omid">https://verify.example.com/v.js</JavaScriptResource></Verification>"#;
+    let xml = format!(
+        r#"<VAST version="4.1"><Ad><InLine>
+          <AdVerifications>{verification}</AdVerifications>
+          <Extensions><Extension type="AdVerifications"><AdVerifications>
+            {verification}
+            <Verification vendor="other"><JavaScriptResource>https://verify.example.com/o.js</JavaScriptResource></Verification>
+          </AdVerifications></Extension></Extensions>
+        </InLine></Ad></VAST>"#
+    );
+    let vast = parse_vast(&xml).expect("parses");
+    let vendors: Vec<_> = inline(&vast.ads[0])
+        .verifications
+        .iter()
+        .map(|v| v.vendor.as_deref())
+        .collect();
+    assert_eq!(vendors, [Some("v"), Some("other")]);
+}
+
+#[test]
+fn wrapper_companions_and_verifications() {
+    let xml = r#"<VAST version="4.2"><Ad><Wrapper>
+      <VASTAdTagURI>https://ads.example.com/next</VASTAdTagURI>
+      <AdVerifications><Verification vendor="w"><JavaScriptResource>https://verify.example.com/w.js</JavaScriptResource></Verification></AdVerifications>
+      <Creatives><Creative><CompanionAds><Companion>
+        <CompanionClickTracking>https://wrapper.example.com/cclick</CompanionClickTracking>
+        <TrackingEvents><Tracking event="creativeView">https://wrapper.example.com/cview</Tracking></TrackingEvents>
+      </Companion></CompanionAds></Creative></Creatives>
+    </Wrapper></Ad></VAST>"#;
+    let vast = parse_vast(xml).expect("parses");
+    let w = wrapper(&vast.ads[0]);
+    assert_eq!(w.verifications.len(), 1);
+    let companion = &w.creatives[0].companions[0];
+    assert_eq!(
+        companion.click_tracking,
+        ["https://wrapper.example.com/cclick"]
+    );
+    assert_eq!(
+        companion.tracking[0].url,
+        "https://wrapper.example.com/cview"
+    );
+    assert_eq!(companion.sequence, None);
+    assert!(w.creatives[0].linear.is_none());
+}
+
+#[test]
+fn vast1_companion_resources() {
+    let xml = r#"<VideoAdServingTemplate><Ad id="v1"><InLine>
+      <Video><Duration>00:00:15</Duration>
+        <MediaFiles><MediaFile type="video/mp4"><URL>https://a/v.mp4</URL></MediaFile></MediaFiles></Video>
+      <CompanionAds>
+        <Companion id="html" width="300" height="250" resourceType="HTML"><Code><![CDATA[<b>hi</b>]]></Code></Companion>
+        <Companion id="img" width="468" height="60" resourceType="static" creativeType="JPEG">
+          <URL>https://a/c.jpg</URL>
+          <CompanionClickThrough><URL>https://click</URL></CompanionClickThrough>
+        </Companion>
+        <Companion id="frame" resourceType="iframe"><URL>https://a/frame.html</URL></Companion>
+        <Companion id="js" resourceType="script"><URL>https://a/c.js</URL></Companion>
+      </CompanionAds>
+    </InLine></Ad></VideoAdServingTemplate>"#;
+    let vast = parse_vast(xml).expect("parses");
+    let companions = &inline(&vast.ads[0]).creatives[0].companions;
+    let ids: Vec<_> = companions.iter().map(|c| c.id.as_deref()).collect();
+    assert_eq!(ids, [Some("html"), Some("img"), Some("frame"), Some("js")]);
+    assert_eq!(companions[0].html_resources, ["<b>hi</b>"]);
+    assert_eq!(
+        companions[1].static_resources,
+        [StaticResource {
+            creative_type: Some("JPEG".into()),
+            url: "https://a/c.jpg".into(),
+        }]
+    );
+    assert_eq!(
+        companions[1].click_through.as_deref(),
+        Some("https://click")
+    );
+    assert_eq!(companions[2].iframe_resources, ["https://a/frame.html"]);
+    let js = &companions[3];
+    assert!(
+        js.static_resources.is_empty()
+            && js.iframe_resources.is_empty()
+            && js.html_resources.is_empty(),
+        "script resources are skipped"
+    );
+}
+
+#[test]
+fn empty_companion_and_verification_parts_are_dropped() {
+    let xml = r#"<VAST version="4.2"><Ad><InLine>
+      <AdVerifications>
+        <Verification/>
+        <Verification vendor=" ">
+          <JavaScriptResource apiFramework="omid"/>
+          <JavaScriptResource>   </JavaScriptResource>
+          <ExecutableResource type="x"><![CDATA[]]></ExecutableResource>
+          <TrackingEvents><Tracking event="verificationNotExecuted"/><Tracking>https://no-event</Tracking></TrackingEvents>
+          <VerificationParameters>  </VerificationParameters>
+        </Verification>
+      </AdVerifications>
+      <AdVerifications/>
+      <Creatives><Creative sequence="">
+        <CompanionAds/>
+        <CompanionAds required="">
+          <Companion width="" id="c">
+            <StaticResource creativeType="image/png"/>
+            <StaticResource>  </StaticResource>
+            <IFrameResource/>
+            <HTMLResource><![CDATA[   ]]></HTMLResource>
+            <AltText/>
+            <AdParameters/>
+            <CompanionClickThrough/>
+            <CompanionClickTracking/>
+            <TrackingEvents><Tracking event="creativeView"/></TrackingEvents>
+          </Companion>
+          <Companion/>
+        </CompanionAds>
+      </Creative></Creatives>
+    </InLine></Ad></VAST>"#;
+    let vast = parse_vast(xml).expect("parses");
+    let inline = inline(&vast.ads[0]);
+    let empty_verification = Verification {
+        vendor: None,
+        javascript_resources: vec![],
+        executable_resources: vec![],
+        tracking: vec![],
+        parameters: None,
+    };
+    assert_eq!(
+        inline.verifications,
+        [empty_verification.clone(), empty_verification],
+        "elements kept, their empty parts dropped"
+    );
+    let creative = &inline.creatives[0];
+    assert_eq!(creative.companion_required, None);
+    assert_eq!(creative.companions.len(), 2);
+    let c = &creative.companions[0];
+    assert_eq!(c.id.as_deref(), Some("c"));
+    assert_eq!((c.width.as_deref(), c.sequence.as_deref()), (None, None));
+    assert!(c.static_resources.is_empty());
+    assert!(c.iframe_resources.is_empty());
+    assert!(c.html_resources.is_empty());
+    assert_eq!(
+        (&c.alt_text, &c.ad_parameters, &c.click_through),
+        (&None, &None, &None)
+    );
+    assert!(c.click_tracking.is_empty());
+    assert!(c.tracking.is_empty());
+    assert_eq!(creative.companions[1].id, None);
+}
+
+#[test]
+fn model_round_trips_through_json() {
+    let vast = parse_vast(INLINE_COMPANIONS_VERIFICATIONS).expect("parses");
+    let inline = inline(&vast.ads[0]);
+    let companions = &inline.creatives[1].companions;
+    let json = serde_json::to_string(companions).expect("serializes");
+    let back: Vec<Companion> = serde_json::from_str(&json).expect("deserializes");
+    assert_eq!(&back, companions);
+    let json = serde_json::to_string(&inline.verifications).expect("serializes");
+    let back: Vec<Verification> = serde_json::from_str(&json).expect("deserializes");
+    assert_eq!(back, inline.verifications);
+}
+
 // === errors ===
 
 #[test]
@@ -397,6 +771,13 @@ proptest! {
                 Just("<InLine>".to_owned()), Just("</InLine>".to_owned()),
                 Just("<Wrapper>".to_owned()), Just("</Wrapper>".to_owned()),
                 Just("<Linear>".to_owned()), Just("</Linear>".to_owned()),
+                Just("<CompanionAds>".to_owned()), Just("</CompanionAds>".to_owned()),
+                Just("<Companion resourceType='HTML'>".to_owned()), Just("</Companion>".to_owned()),
+                Just("<StaticResource>".to_owned()), Just("</StaticResource>".to_owned()),
+                Just("<AdVerifications>".to_owned()), Just("</AdVerifications>".to_owned()),
+                Just("<Extension type='AdVerifications'>".to_owned()), Just("</Extension>".to_owned()),
+                Just("<Verification>".to_owned()), Just("</Verification>".to_owned()),
+                Just("<JavaScriptResource>".to_owned()), Just("</JavaScriptResource>".to_owned()),
                 Just("<MediaFile bitrate='9e99'>".to_owned()), Just("</MediaFile>".to_owned()),
                 Just("<Duration>".to_owned()), Just("</Duration>".to_owned()),
                 Just("<![CDATA[".to_owned()), Just("]]>".to_owned()),
