@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use splicepoint::ads::{resolve_ads, FetchError, ResolveError, ResolvedAd, VastFetcher};
-use splicepoint::vast::{parse_vast, Ad, AdBody, InLine, Linear, Vast, VastError, Wrapper};
+use splicepoint::vast::{
+    parse_vast, Ad, AdBody, Companion, Creative, InLine, Linear, Vast, VastError, Verification,
+    Wrapper,
+};
 
 const CORPUS_ENV: &str = "SPLICEPOINT_CORPUS";
 
@@ -67,6 +70,39 @@ fn linear(ad: &Ad) -> &Linear {
         .unwrap_or_else(|| panic!("ad {:?}: no linear creative", ad.id))
 }
 
+/// The creatives and verifications of an ad, inline or wrapper.
+fn parts(ad: &Ad) -> (&[Creative], &[Verification]) {
+    match &ad.body {
+        AdBody::InLine(i) => (&i.creatives, &i.verifications),
+        AdBody::Wrapper(w) => (&w.creatives, &w.verifications),
+    }
+}
+
+/// Every companion of every creative of every ad, in document order.
+fn companions(vast: &Vast) -> Vec<&Companion> {
+    vast.ads
+        .iter()
+        .flat_map(|ad| parts(ad).0)
+        .flat_map(|c| &c.companions)
+        .collect()
+}
+
+/// Every verification of every ad, in document order.
+fn verifications(vast: &Vast) -> Vec<&Verification> {
+    vast.ads.iter().flat_map(|ad| parts(ad).1).collect()
+}
+
+/// How many times an element starts in the raw text (`<Name `, `<Name>` or `<Name/`).
+fn count_start_tags(xml: &str, name: &str) -> usize {
+    let open = format!("<{name}");
+    xml.match_indices(&open)
+        .filter(|(at, _)| {
+            xml[at + open.len()..]
+                .starts_with(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+        })
+        .count()
+}
+
 /// An inline ad with a linear creative, a positive duration and at least one media file.
 fn assert_playable(name: &str, ad: &Ad, duration: f64, media_files: usize) {
     let linear = linear(ad);
@@ -94,6 +130,28 @@ fn assert_clean_urls(name: &str, vast: &Vast) {
             urls.extend(linear.click_tracking.iter().map(String::as_str));
             urls.extend(linear.click_through.as_deref());
         }
+    }
+    for companion in companions(vast) {
+        urls.extend(companion.static_resources.iter().map(|r| r.url.as_str()));
+        urls.extend(companion.iframe_resources.iter().map(String::as_str));
+        urls.extend(companion.tracking.iter().map(|t| t.url.as_str()));
+        urls.extend(companion.click_tracking.iter().map(String::as_str));
+        urls.extend(companion.click_through.as_deref());
+    }
+    for verification in verifications(vast) {
+        urls.extend(
+            verification
+                .javascript_resources
+                .iter()
+                .map(|r| r.url.as_str()),
+        );
+        urls.extend(
+            verification
+                .executable_resources
+                .iter()
+                .map(|r| r.url.as_str()),
+        );
+        urls.extend(verification.tracking.iter().map(|t| t.url.as_str()));
     }
     for url in urls {
         assert!(!url.is_empty(), "{name}: empty URL");
@@ -300,6 +358,241 @@ fn check_file(name: &str, vast: &Vast) {
     }
 }
 
+/// The companions and verifications each corpus file is known to hold. Every file also
+/// yields one companion per `<Companion>` and one verification per `<Verification>` in
+/// its text.
+fn check_companions_and_verifications(name: &str, xml: &str, vast: &Vast) {
+    let companions = companions(vast);
+    let verifications = verifications(vast);
+    assert_eq!(
+        companions.len(),
+        count_start_tags(xml, "Companion"),
+        "{name}: companions"
+    );
+    assert_eq!(
+        verifications.len(),
+        count_start_tags(xml, "Verification"),
+        "{name}: verifications"
+    );
+    let html_contains = |i: usize, needle: &str| {
+        assert!(
+            companions[i].html_resources.len() == 1
+                && companions[i].html_resources[0].contains(needle),
+            "{name}: companion {i} HTML: {:?}",
+            companions[i].html_resources
+        );
+    };
+    match name {
+        "iab_vast4.2_Ad_Verification-test.xml" => {
+            // Two bare verifications: no vendor, no apiFramework, no parameters.
+            let urls: Vec<_> = verifications
+                .iter()
+                .map(|v| v.javascript_resources[0].url.as_str())
+                .collect();
+            assert_eq!(
+                urls,
+                [
+                    "https://verificationcompany1.com/verification_script1.js",
+                    "https://verificationcompany.com/untrusted.js",
+                ]
+            );
+            for v in &verifications {
+                assert_eq!(v.vendor, None, "{name}");
+                assert_eq!(v.parameters, None, "{name}");
+                assert_eq!(v.javascript_resources.len(), 1, "{name}");
+                assert_eq!(v.javascript_resources[0].api_framework, None, "{name}");
+                assert!(v.executable_resources.is_empty() && v.tracking.is_empty());
+            }
+            assert!(companions.is_empty());
+        }
+        "iab_vast4.0_Inline_Simple.xml"
+        | "iab_vast4.1_Inline_Simple.xml"
+        | "iab_vast4.2_Inline_Simple.xml" => {
+            // <AdVerifications></AdVerifications>
+            assert!(verifications.is_empty(), "{name}");
+        }
+        "vastclientjs_sample.xml" => {
+            assert_eq!(verifications.len(), 2);
+            let omid = &verifications[0];
+            assert_eq!(omid.vendor.as_deref(), Some("company.com-omid"));
+            assert_eq!(omid.javascript_resources[0].url, "http://example.com/omid1");
+            assert_eq!(
+                omid.javascript_resources[0].api_framework.as_deref(),
+                Some("omid")
+            );
+            assert_eq!(
+                omid.javascript_resources[0].browser_optional.as_deref(),
+                Some("true")
+            );
+            assert_eq!(omid.parameters, None);
+            assert_eq!(
+                verifications[1].parameters.as_deref(),
+                Some("test-verification-parameter")
+            );
+
+            assert_eq!(companions.len(), 3);
+            let inline = inline(&vast.ads[0]);
+            assert_eq!(inline.creatives[1].companions.len(), 3, "all in creative 2");
+            let first = companions[0];
+            assert_eq!(first.sequence.as_deref(), Some("2"));
+            assert_eq!(
+                (first.width.as_deref(), first.height.as_deref()),
+                (Some("300"), Some("60"))
+            );
+            assert_eq!(
+                first.static_resources[0].url,
+                "http://example.com/companion1-static-resource"
+            );
+            assert_eq!(
+                first.static_resources[0].creative_type.as_deref(),
+                Some("image/jpeg")
+            );
+            assert_eq!(
+                first.alt_text.as_deref(),
+                Some("Sample Alt Text Content!!!!")
+            );
+            assert_eq!(first.tracking[0].event, "creativeView");
+            assert_eq!(
+                first.tracking[0].url,
+                "http://example.com/companion1-creativeview"
+            );
+            assert_eq!(
+                first.click_tracking,
+                [
+                    "http://example.com/companion1-clicktracking-first",
+                    "http://example.com/companion1-clicktracking-second",
+                ]
+            );
+            assert_eq!(
+                companions[1].iframe_resources,
+                ["http://www.example.com/companion2-example.php"]
+            );
+            assert_eq!(
+                companions[1].click_through.as_deref(),
+                Some("http://www.example.com/companion2-clickthrough")
+            );
+            html_contains(2, "Some call to action HTML!");
+        }
+        "iab_vast1-2.0_Inline_LinearRegular_VAST2.0.xml" => {
+            assert_eq!(companions.len(), 1);
+            assert_eq!(companions[0].id.as_deref(), Some("555750"));
+            assert_eq!(inline(&vast.ads[0]).creatives[1].companions.len(), 1);
+            html_contains(
+                0,
+                "http://media.scanscout.com/ads/target300x250Companion.jpg",
+            );
+        }
+        "iab_vast1-2.0_vast1RegularLinear.xml" => {
+            // VAST 1.0: <CompanionAds> in <InLine>, resourceType="HTML" with <Code>.
+            assert_eq!(companions.len(), 1);
+            assert_eq!(companions[0].id.as_deref(), Some("532354"));
+            html_contains(
+                0,
+                "http://s0.2mdn.net/viewad/2401054/300x250_PreRollCompanionBanner_30k.jpg",
+            );
+        }
+        "iab_vast3.0_Wrapper_Tag-test.xml"
+        | "iab_vast4.0_Wrapper_Tag-test.xml"
+        | "iab_vast4.2_Wrapper_Tag-test.xml"
+        | "vastclientjs_wrapper-multiple-ads.xml" => {
+            let expected = if name.contains("multiple-ads") { 4 } else { 1 };
+            assert_eq!(companions.len(), expected, "{name}");
+            for c in &companions {
+                assert_eq!(c.id.as_deref(), Some("1232"), "{name}");
+                assert_eq!(
+                    (c.asset_width.as_deref(), c.expanded_height.as_deref()),
+                    (Some("250"), Some("250")),
+                    "{name}"
+                );
+                assert_eq!(
+                    c.static_resources[0].url,
+                    "https://www.iab.com/wp-content/uploads/2014/09/iab-tech-lab-6-644x290.png",
+                    "{name}"
+                );
+                assert_eq!(c.click_through.as_deref(), Some("https://iabtechlab.com"));
+            }
+            let attrs = |c: &Companion| {
+                (
+                    c.api_framework.clone(),
+                    c.ad_slot_id.clone(),
+                    c.pxratio.clone(),
+                )
+            };
+            match name {
+                "iab_vast4.0_Wrapper_Tag-test.xml" => assert_eq!(
+                    attrs(companions[0]),
+                    (
+                        Some("VPAID".into()),
+                        Some("3214".into()),
+                        Some("1400".into())
+                    ),
+                    "adSlotID"
+                ),
+                "iab_vast4.2_Wrapper_Tag-test.xml" => assert_eq!(
+                    attrs(companions[0]),
+                    (
+                        Some("SIMID".into()),
+                        Some("3214".into()),
+                        Some("1400".into())
+                    )
+                ),
+                _ => assert_eq!(attrs(companions[0]), (None, None, None)),
+            }
+        }
+        "vastclientjs_vpaid.xml" => {
+            assert_eq!(companions.len(), 3);
+            let sizes: Vec<_> = companions
+                .iter()
+                .map(|c| (c.width.as_deref(), c.height.as_deref()))
+                .collect();
+            assert_eq!(
+                sizes,
+                [
+                    (Some("300"), Some("250")),
+                    (Some("300"), Some("60")),
+                    (Some("728"), Some("90"))
+                ]
+            );
+            html_contains(1, "lr_comp_300x60");
+        }
+        "vastclientjs_wrapper-a.xml" | "vastclientjs_wrapper-b.xml" => {
+            let (letter, expected) = if name.ends_with("a.xml") {
+                ("A", 3)
+            } else {
+                ("B", 2)
+            };
+            assert_eq!(companions.len(), expected);
+            let first = companions[0];
+            assert_eq!(first.id.as_deref(), Some("urn:a2:287461:103"));
+            assert_eq!(first.ad_parameters.as_deref(), Some("campaign_id=10446"));
+            assert_eq!(
+                first.click_tracking,
+                [format!(
+                    "http://example.com/wrapper{letter}-companion1-click-tracking"
+                )]
+            );
+            assert_eq!(
+                companions[1].iframe_resources,
+                [format!(
+                    "http://www.example.com/wrapper{letter}-companion2-example.php"
+                )]
+            );
+        }
+        "vastclientjs_wrapper-empty.xml" | "vastclientjs_wrapper-legacy.xml" => {
+            assert_eq!(companions.len(), 1);
+            assert_eq!(
+                companions[0].click_tracking,
+                ["http://example.com/companion-click-tracking"]
+            );
+            assert!(companions[0].static_resources.is_empty());
+        }
+        _ => assert!(
+            companions.is_empty() && verifications.is_empty(),
+            "{name}: companions or verifications without expectations"
+        ),
+    }
+}
+
 #[test]
 fn every_vast_file_parses_with_expected_content() {
     let Some(dir) = corpus() else { return };
@@ -310,6 +603,7 @@ fn every_vast_file_parses_with_expected_content() {
         let vast = parse_vast(xml).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_clean_urls(name, &vast);
         check_file(name, &vast);
+        check_companions_and_verifications(name, xml, &vast);
         versions.insert(vast.version.clone().unwrap_or_else(|| "1.0".into()));
     }
     for version in ["2.0", "3.0", "4.0", "4.1", "4.2"] {
@@ -407,6 +701,37 @@ async fn resolves_inline_samples() {
     assert_eq!(ads[0].media_files.len(), 1);
     assert_eq!(ads[0].mezzanines.len(), 1);
     assert_eq!(ads[0].duration, 90.123);
+    // Companions come from creative 2, not the chosen linear creative 1.
+    assert_eq!(ads[0].companions.len(), 3);
+    assert_eq!(
+        ads[0].companions[0].static_resources[0].url,
+        "http://example.com/companion1-static-resource"
+    );
+    assert_eq!(ads[0].verifications.len(), 2);
+    assert_eq!(
+        ads[0].verifications[1].javascript_resources[0].url,
+        "http://example.com/omid2"
+    );
+    assert_eq!(ads[0].ad_system.as_deref(), Some("AdServer"));
+    assert_eq!(ads[0].ad_title.as_deref(), Some("Ad title"));
+
+    let ads = resolve(&dir, "iab_vast4.2_Ad_Verification-test.xml")
+        .await
+        .expect("resolves");
+    let urls: Vec<_> = ads[0]
+        .verifications
+        .iter()
+        .flat_map(|v| &v.javascript_resources)
+        .map(|r| r.url.as_str())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://verificationcompany1.com/verification_script1.js",
+            "https://verificationcompany.com/untrusted.js",
+        ]
+    );
+    assert_eq!(ads[0].ad_title.as_deref(), Some("iabtechlab video ad"));
 
     assert_eq!(
         resolve(&dir, "vastclientjs_vpaid.xml").await,
@@ -436,6 +761,9 @@ async fn resolves_legacy_wrapper_with_vast_ad_tag_url() {
         ]
     );
     assert_eq!(ad.tracking[0].url, "http://example.com/wrapper-start");
+    // The wrapper's companion only adds tracking, and inline-linear.xml has no companion
+    // to add it to.
+    assert!(ad.companions.is_empty());
 }
 
 #[tokio::test]
@@ -469,6 +797,11 @@ async fn resolves_wrapper_pod_with_allow_multiple_ads() {
     assert_eq!(ad_ids(&ads), ["20001", "ad_id_0001"]);
     assert_eq!(ads[0].sequence, Some(2), "pod position of the wrapper");
     assert!(ads.iter().all(|a| a.wrapper_depth == 1));
+    // Wrapper 201's companion has no tracking: sample.xml's three companions are unchanged.
+    assert!(ads[0].companions.is_empty());
+    assert_eq!(ads[1].companions.len(), 3);
+    assert_eq!(ads[1].companions[0].click_tracking.len(), 2);
+    assert_eq!(ads[1].verifications.len(), 2);
 }
 
 #[tokio::test]

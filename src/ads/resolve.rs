@@ -7,7 +7,8 @@
 //! deadline here: the caller wraps [`resolve_ads`] in `tokio::time::timeout`.
 //!
 //! Spec: IAB VAST 4.2, "Wrapper" (wrapper chains, `followAdditionalWrappers`,
-//! `allowMultipleAds`) and "Ad Pods" (`Ad@sequence`).
+//! `allowMultipleAds`), "Ad Pods" (`Ad@sequence`), "Companion Ads" and "AdVerifications"
+//! (aggregated over the wrapper chain).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,7 +17,8 @@ use std::task::Poll;
 use serde::Serialize;
 
 use crate::vast::{
-    parse_vast, Ad, AdBody, Creative, InLine, Linear, MediaFile, TrackingEvent, VastError, Wrapper,
+    parse_vast, Ad, AdBody, Companion, Creative, InLine, Linear, MediaFile, TrackingEvent,
+    VastError, Verification, Wrapper,
 };
 
 /// Most wrappers followed in one chain. VAST 4 asks players to accept at least five;
@@ -127,6 +129,17 @@ pub struct ResolvedAd {
     pub click_tracking: Vec<String>,
     /// Number of wrappers followed to reach this ad (0 for a direct inline ad).
     pub wrapper_depth: u8,
+    /// `<AdSystem>` of the inline ad.
+    pub ad_system: Option<String>,
+    /// `<AdTitle>` of the inline ad.
+    pub ad_title: Option<String>,
+    /// Companions of every creative of the inline ad, in document order. Each one also
+    /// carries the tracking and click-tracking of every wrapper companion (outermost
+    /// first) after its own, since a wrapper's companions only add tracking to the
+    /// companion shown.
+    pub companions: Vec<Companion>,
+    /// Verifications: every wrapper's (outermost first), then the inline ad's.
+    pub verifications: Vec<Verification>,
 }
 
 /// Fetches `url`, follows wrappers and returns the playable linear ads in play order.
@@ -181,6 +194,10 @@ struct Chain {
     tracking: Vec<TrackingEvent>,
     click_through: Option<String>,
     click_tracking: Vec<String>,
+    /// Tracking and click-tracking of the wrappers' companions, for the inline companions.
+    companion_tracking: Vec<TrackingEvent>,
+    companion_click_tracking: Vec<String>,
+    verifications: Vec<Verification>,
 }
 
 /// Fetches and resolves one VAST response. `single_ad` keeps only one ad of it (the
@@ -276,12 +293,22 @@ fn follow_wrapper(
     }
     next.impressions.extend(wrapper.impressions);
     next.errors.extend(wrapper.errors);
-    for linear in wrapper.creatives.into_iter().filter_map(|c| c.linear) {
-        next.tracking.extend(linear.tracking);
-        next.click_tracking.extend(linear.click_tracking);
-        // The nearest wrapper's click-through wins over outer ones.
-        if linear.click_through.is_some() {
-            next.click_through = linear.click_through;
+    next.verifications.extend(wrapper.verifications);
+    for creative in wrapper.creatives {
+        // A wrapper companion's resources and click-through are not shown (the inline
+        // ad's are); only its tracking is kept.
+        for companion in creative.companions {
+            next.companion_tracking.extend(companion.tracking);
+            next.companion_click_tracking
+                .extend(companion.click_tracking);
+        }
+        if let Some(linear) = creative.linear {
+            next.tracking.extend(linear.tracking);
+            next.click_tracking.extend(linear.click_tracking);
+            // The nearest wrapper's click-through wins over outer ones.
+            if linear.click_through.is_some() {
+                next.click_through = linear.click_through;
+            }
         }
     }
     Ok((url, next))
@@ -316,7 +343,30 @@ fn resolve_inline(
             .or_else(|| chain.click_through.clone()),
         click_tracking: concat(&chain.click_tracking, &linear.click_tracking),
         wrapper_depth: chain.depth,
+        ad_system: inline.ad_system.clone(),
+        ad_title: inline.ad_title.clone(),
+        companions: inline
+            .creatives
+            .iter()
+            .flat_map(|c| &c.companions)
+            .map(|companion| with_wrapper_tracking(companion, chain))
+            .collect(),
+        verifications: concat(&chain.verifications, &inline.verifications),
     })
+}
+
+/// An inline companion with the wrapper companions' tracking appended. With no inline
+/// companion there is nothing to attach it to, so a wrapper's companion tracking is
+/// dropped then.
+fn with_wrapper_tracking(companion: &Companion, chain: &Chain) -> Companion {
+    let mut companion = companion.clone();
+    companion
+        .tracking
+        .extend_from_slice(&chain.companion_tracking);
+    companion
+        .click_tracking
+        .extend_from_slice(&chain.companion_click_tracking);
+    companion
 }
 
 /// A creative's linear if it has a positive duration and a video media file or mezzanine.
@@ -966,6 +1016,160 @@ mod tests {
                 "https://ads.test/a2",
             ]
         );
+    }
+
+    /// A VAST 4.2 wrapper with one verification and one companion (tracking only).
+    fn wrapper_with_companion(id: &str, target: &str) -> String {
+        format!(
+            r#"<VAST version="4.2"><Ad id="{id}"><Wrapper>
+                <VASTAdTagURI><![CDATA[{target}]]></VASTAdTagURI>
+                <Impression>https://wrapper.test/imp/{id}</Impression>
+                <AdVerifications><Verification vendor="vendor-{id}">
+                  <JavaScriptResource apiFramework="omid">https://verify.test/{id}.js</JavaScriptResource>
+                </Verification></AdVerifications>
+                <Creatives><Creative><CompanionAds><Companion width="300" height="250">
+                  <StaticResource creativeType="image/png">https://wrapper.test/not-shown.png</StaticResource>
+                  <CompanionClickThrough>https://wrapper.test/not-used</CompanionClickThrough>
+                  <CompanionClickTracking>https://wrapper.test/cclick/{id}</CompanionClickTracking>
+                  <TrackingEvents><Tracking event="creativeView">https://wrapper.test/cview/{id}</Tracking></TrackingEvents>
+                </Companion></CompanionAds></Creative></Creatives>
+            </Wrapper></Ad></VAST>"#
+        )
+    }
+
+    const INLINE_WITH_COMPANION: &str = r#"<VAST version="4.2"><Ad id="in"><InLine>
+        <AdSystem version="2">inline-system</AdSystem>
+        <AdTitle>Inline title</AdTitle>
+        <Impression>https://inline.test/imp</Impression>
+        <AdVerifications><Verification vendor="vendor-in">
+          <JavaScriptResource apiFramework="omid">https://verify.test/in.js</JavaScriptResource>
+          <VerificationParameters><![CDATA[k=v]]></VerificationParameters>
+        </Verification></AdVerifications>
+        <Creatives>
+          <Creative id="lin"><Linear><Duration>00:00:10</Duration>
+            <MediaFiles><MediaFile type="video/mp4">https://cdn.test/in.mp4</MediaFile></MediaFiles>
+          </Linear></Creative>
+          <Creative id="comp" sequence="1"><CompanionAds><Companion id="c1" width="300" height="250">
+            <StaticResource creativeType="image/png">https://inline.test/banner.png</StaticResource>
+            <CompanionClickThrough>https://advertiser.test/</CompanionClickThrough>
+            <CompanionClickTracking>https://inline.test/cclick</CompanionClickTracking>
+            <TrackingEvents><Tracking event="creativeView">https://inline.test/cview</Tracking></TrackingEvents>
+          </Companion></CompanionAds></Creative>
+        </Creatives>
+    </InLine></Ad></VAST>"#;
+
+    #[tokio::test]
+    async fn wrapper_verifications_and_companion_tracking_are_carried() {
+        let fetcher = MapFetcher::default()
+            .with(
+                "https://ads.test/w1",
+                wrapper_with_companion("w1", "https://ads.test/w2"),
+            )
+            .with(
+                "https://ads.test/w2",
+                wrapper_with_companion("w2", "https://ads.test/in"),
+            )
+            .with("https://ads.test/in", INLINE_WITH_COMPANION);
+        let ads = resolve_ads(&fetcher, "https://ads.test/w1")
+            .await
+            .expect("resolves");
+        assert_eq!(ads.len(), 1);
+        let ad = &ads[0];
+        assert_eq!(ad.wrapper_depth, 2);
+        assert_eq!(ad.ad_system.as_deref(), Some("inline-system"));
+        assert_eq!(ad.ad_title.as_deref(), Some("Inline title"));
+
+        // Wrapper verifications first (outermost first), then the inline ad's.
+        let vendors: Vec<_> = ad
+            .verifications
+            .iter()
+            .map(|v| v.vendor.as_deref())
+            .collect();
+        assert_eq!(
+            vendors,
+            [Some("vendor-w1"), Some("vendor-w2"), Some("vendor-in")]
+        );
+        assert_eq!(
+            ad.verifications[0].javascript_resources[0].url,
+            "https://verify.test/w1.js"
+        );
+        assert_eq!(ad.verifications[2].parameters.as_deref(), Some("k=v"));
+
+        // The inline companion, with the wrappers' companion tracking after its own; the
+        // wrapper companions' resources and click-through are not used.
+        assert_eq!(ad.companions.len(), 1);
+        let companion = &ad.companions[0];
+        assert_eq!(companion.id.as_deref(), Some("c1"));
+        assert_eq!(companion.sequence.as_deref(), Some("1"));
+        assert_eq!(
+            companion.static_resources[0].url,
+            "https://inline.test/banner.png"
+        );
+        assert_eq!(
+            companion.click_through.as_deref(),
+            Some("https://advertiser.test/")
+        );
+        let views: Vec<_> = companion
+            .tracking
+            .iter()
+            .map(|t| (t.event.as_str(), t.url.as_str()))
+            .collect();
+        assert_eq!(
+            views,
+            [
+                ("creativeView", "https://inline.test/cview"),
+                ("creativeView", "https://wrapper.test/cview/w1"),
+                ("creativeView", "https://wrapper.test/cview/w2"),
+            ]
+        );
+        assert_eq!(
+            companion.click_tracking,
+            [
+                "https://inline.test/cclick",
+                "https://wrapper.test/cclick/w1",
+                "https://wrapper.test/cclick/w2",
+            ]
+        );
+        // Linear tracking is unaffected by companion tracking.
+        assert!(ad.tracking.is_empty());
+        assert!(ad.click_tracking.is_empty());
+    }
+
+    #[tokio::test]
+    async fn wrapper_companion_without_inline_companion_is_dropped() {
+        let fetcher = MapFetcher::default()
+            .with(
+                "https://ads.test/w",
+                wrapper_with_companion("w", "https://ads.test/in"),
+            )
+            .with(
+                "https://ads.test/in",
+                vast("4.2", &[inline_ad("in", None, 5)]),
+            );
+        let ads = resolve_ads(&fetcher, "https://ads.test/w")
+            .await
+            .expect("resolves");
+        assert!(ads[0].companions.is_empty());
+        assert_eq!(ads[0].verifications.len(), 1, "wrapper verification kept");
+        assert_eq!(ads[0].ad_system.as_deref(), Some("test"));
+        assert_eq!(ads[0].ad_title, None);
+    }
+
+    #[tokio::test]
+    async fn direct_inline_keeps_its_companions_and_verifications() {
+        let fetcher = MapFetcher::default().with("https://ads.test/in", INLINE_WITH_COMPANION);
+        let ads = resolve_ads(&fetcher, "https://ads.test/in")
+            .await
+            .expect("resolves");
+        let ad = &ads[0];
+        assert_eq!(ad.creative_id.as_deref(), Some("lin"));
+        assert_eq!(ad.companions.len(), 1, "from the non-linear creative too");
+        assert_eq!(ad.companions[0].tracking.len(), 1);
+        assert_eq!(
+            ad.companions[0].click_tracking,
+            ["https://inline.test/cclick"]
+        );
+        assert_eq!(ad.verifications.len(), 1);
     }
 
     #[test]
