@@ -42,6 +42,10 @@ fn ad_xml(base: &str, id: &str, seq: u32, secs: u32, dir: &str) -> String {
     )
 }
 
+const VERIFICATION: &str = "<AdVerifications><Verification vendor=\"measure.example-omid\"><JavaScriptResource apiFramework=\"omid\" browserOptional=\"true\"><![CDATA[https://measure.example/omid.js]]></JavaScriptResource><TrackingEvents><Tracking event=\"verificationNotExecuted\"><![CDATA[https://measure.example/nx?r=[REASON]]]></Tracking></TrackingEvents><VerificationParameters><![CDATA[{\"k\":1}]]></VerificationParameters></Verification></AdVerifications><Creatives>";
+
+const COMPANION: &str = "</Creative><Creative id=\"comp-A\" sequence=\"1\"><CompanionAds><Companion id=\"banner\" width=\"300\" height=\"250\"><StaticResource creativeType=\"image/png\"><![CDATA[https://cdn.example/banner.png]]></StaticResource><TrackingEvents><Tracking event=\"creativeView\"><![CDATA[https://track.example/cv]]></Tracking></TrackingEvents><CompanionClickThrough><![CDATA[https://advertiser.example/landing]]></CompanionClickThrough></Companion></CompanionAds></Creative></Creatives>";
+
 async fn upstream(
     State(up): State<Arc<Up>>,
     Path(path): Path<String>,
@@ -74,9 +78,12 @@ async fn upstream(
                     "<Error><![CDATA[{base}/errbeacon?ad=C&code=[ERRORCODE]]]></Error><Impression>"
                 ),
             );
+            // A has a companion and an ad verification, for the tracking API.
+            let a = ad_xml(&base, "A", 1, 8, "ad4")
+                .replace("<Creatives>", VERIFICATION)
+                .replace("</Creative></Creatives>", COMPANION);
             let body = format!(
-                "<VAST version=\"4.0\">{}{}{c}</VAST>",
-                ad_xml(&base, "A", 1, 8, "ad4"),
+                "<VAST version=\"4.1\">{a}{}{c}</VAST>",
                 ad_xml(&base, "B", 2, 4, "ad2")
             );
             ([("content-type", "application/xml")], body).into_response()
@@ -321,6 +328,39 @@ async fn tracking_json_matches_the_manifest() {
         .as_str()
         .unwrap()
         .contains("e=midpoint"));
+    // Companions and verifications are passed through, in MediaTailor's shape.
+    assert_eq!(ads[0]["adSystem"], "t");
+    let comp = &ads[0]["companionAds"];
+    assert_eq!(comp.as_array().unwrap().len(), 1, "{comp}");
+    assert_eq!(comp[0]["attributes"]["width"], "300");
+    assert_eq!(comp[0]["attributes"]["height"], "250");
+    assert_eq!(comp[0]["attributes"]["id"], "banner");
+    assert_eq!(comp[0]["sequence"], "1");
+    assert_eq!(comp[0]["staticResource"], "https://cdn.example/banner.png");
+    assert_eq!(
+        comp[0]["companionClickThrough"],
+        "https://advertiser.example/landing"
+    );
+    assert_eq!(comp[0]["trackingEvents"][0]["event"], "creativeView");
+    assert_eq!(
+        comp[0]["trackingEvents"][0]["uri"],
+        "https://track.example/cv"
+    );
+    let ver = &ads[0]["adVerifications"];
+    assert_eq!(ver.as_array().unwrap().len(), 1, "{ver}");
+    assert_eq!(ver[0]["vendor"], "measure.example-omid");
+    assert_eq!(
+        ver[0]["javaScriptResource"][0]["uri"],
+        "https://measure.example/omid.js"
+    );
+    assert_eq!(ver[0]["javaScriptResource"][0]["apiFramework"], "omid");
+    assert_eq!(ver[0]["javaScriptResource"][0]["browserOptional"], "true");
+    assert_eq!(
+        ver[0]["trackingEvents"][0]["event"],
+        "verificationNotExecuted"
+    );
+    assert_eq!(ver[0]["verificationParameters"], "{\"k\":1}");
+    assert_eq!(ads[1]["companionAds"], serde_json::json!([]));
     // The manifest agrees: ad B's first segment is the fifth segment, at 8 s.
     assert!(segs[4].contains("/1/0/2/"), "{}", segs[4]);
     assert!(segs[4].ends_with("/s0.ts"), "{}", segs[4]);

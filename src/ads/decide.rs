@@ -129,6 +129,10 @@ pub fn decided(ad: &ResolvedAd, media_url: Option<String>, dash_url: Option<Stri
             .collect(),
         click_through: ad.click_through.clone(),
         click_tracking: ad.click_tracking.clone(),
+        ad_system: ad.ad_system.clone(),
+        ad_title: ad.ad_title.clone(),
+        companions: ad.companions.clone(),
+        verifications: ad.verifications.clone(),
     }
 }
 

@@ -100,6 +100,18 @@ pub struct DecidedAd {
     /// Click-tracking URLs.
     #[serde(default)]
     pub click_tracking: Vec<String>,
+    /// VAST AdSystem.
+    #[serde(default)]
+    pub ad_system: Option<String>,
+    /// VAST AdTitle.
+    #[serde(default)]
+    pub ad_title: Option<String>,
+    /// Companion ads, for the player to show (client-side tracking API).
+    #[serde(default)]
+    pub companions: Vec<crate::vast::Companion>,
+    /// Ad verifications (wrappers' first), for the player's measurement SDK.
+    #[serde(default)]
+    pub verifications: Vec<crate::vast::Verification>,
 }
 
 /// A VAST tracking event: when and where to report.

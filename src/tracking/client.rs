@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::dash::mpd::format_duration;
 use crate::session::Decision;
+use crate::vast::{Companion, TrackingEvent, Verification};
 
 fn time(secs: f64) -> (String, f64) {
     (format_duration(secs), (secs * 1000.0).round() / 1000.0)
@@ -79,8 +80,10 @@ pub fn tracking_json(
             ads.push(json!({
                 "adId": ad.ad_id.clone().unwrap_or_default(),
                 "adParameters": "",
-                "adVerifications": [],
-                "companionAds": [],
+                "adSystem": ad.ad_system.clone(),
+                "adTitle": ad.ad_title.clone(),
+                "adVerifications": ad.verifications.iter().map(verification_json).collect::<Vec<_>>(),
+                "companionAds": ad.companions.iter().map(companion_json).collect::<Vec<_>>(),
                 "creativeId": ad.creative_id.clone().unwrap_or_default(),
                 "creativeSequence": (n + 1).to_string(),
                 "duration": dur_s,
@@ -122,4 +125,63 @@ pub fn tracking_json(
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     json!({ "avails": avails, "nextToken": Value::Null, "nonLinearAvails": [] })
+}
+
+fn events_json(events: &[TrackingEvent]) -> Vec<Value> {
+    events
+        .iter()
+        .map(|t| json!({ "event": t.event, "uri": t.url }))
+        .collect()
+}
+
+/// A companion in MediaTailor's shape (its single-valued resource fields take the
+/// first of each kind; every click-tracking URL is also in
+/// `companionClickTrackingUrls`).
+fn companion_json(c: &Companion) -> Value {
+    json!({
+        "adParameters": c.ad_parameters,
+        "altText": c.alt_text,
+        "attributes": {
+            "adSlotId": c.ad_slot_id,
+            "apiFramework": c.api_framework,
+            "assetHeight": c.asset_height,
+            "assetWidth": c.asset_width,
+            "expandedHeight": c.expanded_height,
+            "expandedWidth": c.expanded_width,
+            "height": c.height,
+            "id": c.id,
+            "pxratio": c.pxratio,
+            "renderingMode": c.rendering_mode,
+            "width": c.width,
+        },
+        "companionClickThrough": c.click_through,
+        "companionClickTracking": c.click_tracking.first(),
+        "companionClickTrackingUrls": c.click_tracking,
+        "htmlResource": c.html_resources.first(),
+        "iFrameResource": c.iframe_resources.first(),
+        "sequence": c.sequence,
+        "staticResource": c.static_resources.first().map(|r| &r.url),
+        "staticResourceCreativeType": c.static_resources.first().and_then(|r| r.creative_type.as_ref()),
+        "trackingEvents": events_json(&c.tracking),
+    })
+}
+
+/// An ad verification in MediaTailor's shape.
+fn verification_json(v: &Verification) -> Value {
+    json!({
+        "executableResource": v.executable_resources.iter().map(|r| json!({
+            "apiFramework": r.api_framework,
+            "type": r.mime_type,
+            "uri": r.url,
+            "language": r.language,
+        })).collect::<Vec<_>>(),
+        "javaScriptResource": v.javascript_resources.iter().map(|r| json!({
+            "apiFramework": r.api_framework,
+            "browserOptional": r.browser_optional,
+            "uri": r.url,
+        })).collect::<Vec<_>>(),
+        "trackingEvents": events_json(&v.tracking),
+        "vendor": v.vendor,
+        "verificationParameters": v.parameters,
+    })
 }
