@@ -13,12 +13,18 @@ use axum::Router;
 use splicepoint::config::PlaybackConfig;
 use splicepoint::hls::model::parse_media;
 use splicepoint::server::{router, AppState};
+use splicepoint::session::{MemoryStore, RedisStore, SessionStore};
+
+#[path = "common/redis_server.rs"]
+mod redis_server;
 
 #[derive(Default)]
 struct Up {
     base: Mutex<String>,
     /// (ad, event, user agent, x-forwarded-for) in arrival order.
     beacons: Mutex<Vec<(String, String, String, String)>>,
+    /// VAST requests.
+    vast_calls: Mutex<u32>,
     /// (ad, VAST error code) of the Error URLs called.
     errors: Mutex<Vec<(String, String)>>,
 }
@@ -71,6 +77,7 @@ async fn upstream(
             hls(s + "#EXT-X-ENDLIST\n")
         }
         "vast" => {
+            *up.vast_calls.lock().unwrap() += 1;
             // C (40 s) cannot fit the 30 s pre-roll: its Error URL gets 202.
             let c = ad_xml(&base, "C", 3, 40, "ad4").replace(
                 "<Impression>",
@@ -119,10 +126,17 @@ async fn upstream(
 struct Env {
     up: Arc<Up>,
     proxy: String,
+    /// Every instance (the first is `proxy`).
+    proxies: Vec<String>,
     http: reqwest::Client,
 }
 
 async fn env() -> Env {
+    env_with(vec![Arc::new(MemoryStore::default())]).await
+}
+
+/// One instance per store, in front of the same upstream.
+async fn env_with(stores: Vec<Arc<dyn SessionStore>>) -> Env {
     let up = Arc::new(Up::default());
     let app = Router::new()
         .route("/{*path}", get(upstream))
@@ -138,16 +152,27 @@ async fn env() -> Env {
     }
     .validate("test", "r")
     .unwrap();
-    let state = AppState::new(Arc::new([("r".to_string(), Arc::new(channel))].into()));
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
+    let channels: splicepoint::config::Channels =
+        Arc::new([("r".to_string(), Arc::new(channel))].into());
+    let mut proxies = Vec::new();
+    for store in stores {
+        let state = AppState::with_store(channels.clone(), store);
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        proxies.push(format!("http://{}", l.local_addr().unwrap()));
+        tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
+    }
+    let proxy = proxies[0].clone();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent("TestPlayer/1.0")
         .build()
         .unwrap();
-    Env { up, proxy, http }
+    Env {
+        up,
+        proxy,
+        proxies,
+        http,
+    }
 }
 
 impl Env {
@@ -183,8 +208,13 @@ impl Env {
     }
 
     async fn fetch(&self, uri: &str) -> u16 {
+        self.fetch_at(0, uri).await
+    }
+
+    /// Fetch through instance `n`.
+    async fn fetch_at(&self, n: usize, uri: &str) -> u16 {
         let url = if uri.starts_with('/') {
-            format!("{}{uri}", self.proxy)
+            format!("{}{uri}", self.proxies[n])
         } else {
             uri.to_string()
         };
@@ -250,6 +280,54 @@ async fn a_player_that_plays_both_ads_fires_each_beacon_once_in_order() {
             .all(|(_, _, ua, xff)| ua == "TestPlayer/1.0" && xff == "203.0.113.7"),
         "{raw:?}"
     );
+}
+
+/// Two instances sharing a Redis session store: the session starts on one, the
+/// player's segment requests (and their retries) alternate between both, and
+/// still every beacon fires exactly once, in order.
+#[tokio::test]
+async fn two_instances_sharing_redis_fire_each_beacon_once() {
+    let Some(redis) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let mut stores: Vec<Arc<dyn SessionStore>> = Vec::new();
+    for _ in 0..2 {
+        stores.push(Arc::new(
+            RedisStore::connect(&redis.url, "splicepoint:s:")
+                .await
+                .unwrap(),
+        ));
+    }
+    let e = env_with(stores).await;
+    let (loc, segs) = e.playlist().await;
+    // The other instance serves the same personalized playlist.
+    let other = e
+        .http
+        .get(format!("{}{loc}", e.proxies[1]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let other: Vec<String> = parse_media(&other)
+        .unwrap()
+        .segments
+        .iter()
+        .map(|s| s.uri.clone())
+        .collect();
+    assert_eq!(other, segs);
+    for (n, s) in segs[..6].iter().enumerate() {
+        assert_eq!(e.fetch_at(n % 2, s).await, 302);
+        // The retry goes to the other instance.
+        assert_eq!(e.fetch_at((n + 1) % 2, s).await, 302);
+    }
+    let got = e.beacons(12).await;
+    let mut want = expect("A", &FULL);
+    want.extend(expect("B", &FULL));
+    assert_eq!(got, want);
+    // One ADS request for the session, though two instances served it.
+    assert_eq!(*e.up.vast_calls.lock().unwrap(), 1);
 }
 
 #[tokio::test]

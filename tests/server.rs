@@ -13,6 +13,10 @@ use axum::Router;
 use splicepoint::config::{Channel, PlaybackConfig};
 use splicepoint::hls::model::parse_media;
 use splicepoint::server::{router, AppState};
+use splicepoint::session::{MemoryStore, RedisStore, SessionStore};
+
+#[path = "common/redis_server.rs"]
+mod redis_server;
 
 const SEG: f64 = 2.0;
 const WINDOW: u64 = 6;
@@ -181,6 +185,8 @@ async fn ads(
 struct Env {
     up: Up,
     proxy: String,
+    /// Every instance (the first is `proxy`).
+    proxies: Vec<String>,
     http: reqwest::Client,
 }
 
@@ -207,6 +213,11 @@ fn channel(name: &str, upstream: &str, slate: bool) -> Channel {
 }
 
 async fn env() -> Env {
+    env_with(vec![Arc::new(MemoryStore::default())]).await
+}
+
+/// One instance per store, in front of the same upstream.
+async fn env_with(stores: Vec<Arc<dyn SessionStore>>) -> Env {
     let up: Up = Arc::new(Upstream::default());
     let app = Router::new()
         .route("/origin/{*path}", get(origin_playlist))
@@ -221,19 +232,29 @@ async fn env() -> Env {
     .into_iter()
     .map(|c| (c.name.clone(), Arc::new(c)))
     .collect();
-    let proxy = serve(router(AppState::new(Arc::new(channels)))).await;
+    let channels: splicepoint::config::Channels = Arc::new(channels);
+    let mut proxies = Vec::new();
+    for store in stores {
+        proxies.push(serve(router(AppState::with_store(channels.clone(), store))).await);
+    }
     Env {
         up,
-        proxy,
+        proxy: proxies[0].clone(),
+        proxies,
         http: reqwest::Client::new(),
     }
 }
 
 impl Env {
     async fn get(&self, path: &str) -> (u16, String) {
+        self.get_at(0, path).await
+    }
+
+    /// GET through instance `n`.
+    async fn get_at(&self, n: usize, path: &str) -> (u16, String) {
         let r = self
             .http
-            .get(format!("{}{path}", self.proxy))
+            .get(format!("{}{path}", self.proxies[n]))
             .send()
             .await
             .unwrap();
@@ -289,7 +310,28 @@ async fn multivariant_points_every_variant_at_the_session() {
 
 #[tokio::test]
 async fn live_window_over_100_refreshes_through_two_breaks() {
-    let e = env().await;
+    live_window_check(&env().await).await;
+}
+
+/// The same 100 refreshes, each variant's requests alternating between two
+/// instances that share a Redis session store: every rule holds as with one.
+#[tokio::test]
+async fn live_window_over_two_instances_sharing_redis() {
+    let Some(redis) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let mut stores: Vec<Arc<dyn SessionStore>> = Vec::new();
+    for _ in 0..2 {
+        stores.push(Arc::new(
+            RedisStore::connect(&redis.url, "splicepoint:s:")
+                .await
+                .unwrap(),
+        ));
+    }
+    live_window_check(&env_with(stores).await).await;
+}
+
+async fn live_window_check(e: &Env) {
     let variants = e.session("t", "live/master.m3u8?pod=two").await;
     let sid = variants[0].split('/').nth(4).unwrap().to_string();
     // msn -> (uri with the variant name normalized, cc), per variant
@@ -297,7 +339,8 @@ async fn live_window_over_100_refreshes_through_two_breaks() {
     let mut last_first = [0u64; 2];
     for tick in 0..100u64 {
         for (v, url) in variants.iter().enumerate() {
-            let (status, text) = e.get(&format!("{url}?tick={tick}")).await;
+            let instance = (tick as usize + v) % e.proxies.len();
+            let (status, text) = e.get_at(instance, &format!("{url}?tick={tick}")).await;
             assert_eq!(status, 200, "{text}");
             let pl = parse_media(&text).unwrap();
             assert!(
