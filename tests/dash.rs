@@ -55,6 +55,27 @@ fn live_mpd(now: u64) -> String {
     )
 }
 
+/// Pre-roll ADS requests.
+static PREROLL_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A live origin on the real clock: it started 30 s ago, players join 8 s
+/// behind the live edge.
+fn started_30s_ago() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="{}" publishTime="{}" minimumUpdatePeriod="PT2S" suggestedPresentationDelay="PT8S" timeShiftBufferDepth="PT60S">
+  <Period id="p0" start="PT0S">{SETS}
+  </Period>
+</MPD>"#,
+        splicepoint::dash::mpd::format_utc(now - 30),
+        splicepoint::dash::mpd::format_utc(now)
+    )
+}
+
 fn vod_mpd() -> String {
     format!(
         r#"<?xml version="1.0"?>
@@ -88,6 +109,14 @@ async fn origin(
             q.get("now").and_then(|n| n.parse().ok()).unwrap_or(0),
         )),
         "vod/manifest.mpd" => mpd(vod_mpd()),
+        "now/manifest.mpd" => mpd(started_30s_ago()),
+        "prevast" => {
+            PREROLL_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = format!(
+                "<VAST version=\"3.0\"><Ad id=\"pre\"><InLine><AdSystem>t</AdSystem><AdTitle>t</AdTitle><Impression>http://127.0.0.1:1/i</Impression><Creatives><Creative id=\"cpre\"><Linear><Duration>00:00:06</Duration><MediaFiles><MediaFile delivery=\"streaming\" type=\"application/dash+xml\" width=\"320\" height=\"180\">{base}/origin/ads/ad6/manifest.mpd</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>"
+            );
+            ([("content-type", "application/xml")], body).into_response()
+        }
         "period.mpd" => mpd("<Period id=\"x\"/>".into()),
         "ads/ad10/manifest.mpd" => mpd(ad_mpd(10)),
         "ads/ad6/manifest.mpd" => mpd(ad_mpd(6)),
@@ -130,8 +159,13 @@ async fn env() -> (String, reqwest::Client) {
     suppressed.avail_suppression.mode = splicepoint::config::SuppressionMode::AfterLiveEdge;
     suppressed.avail_suppression.value_secs = 3600.0;
     let suppressed = suppressed.validate("test", "s").unwrap();
+    let mut pre = channel.raw.clone();
+    pre.live_preroll_ads_url = Some(format!("{upstream}/origin/prevast"));
+    pre.live_preroll_max_duration_secs = 6.0;
+    let pre = pre.validate("test", "pre").unwrap();
     let state = AppState::new(Arc::new(
         [
+            ("pre".to_string(), Arc::new(pre)),
             ("c".to_string(), Arc::new(channel)),
             ("s".to_string(), Arc::new(suppressed)),
         ]
@@ -316,4 +350,70 @@ async fn avail_suppression_leaves_dash_breaks_as_content() {
         ["p0"],
         "a session in its first hour sees no ad periods"
     );
+}
+
+#[tokio::test]
+async fn live_preroll_plays_where_a_dash_session_joins() {
+    let (proxy, http) = env().await;
+    let get = |loc: String| {
+        let http = http.clone();
+        let proxy = proxy.clone();
+        async move {
+            let r = http.get(format!("{proxy}{loc}")).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            parse(&r.text().await.unwrap()).unwrap()
+        }
+    };
+    let new_session = |config: &'static str| {
+        let http = http.clone();
+        let proxy = proxy.clone();
+        async move {
+            let r = http
+                .get(format!("{proxy}/v1/dash/{config}/now/manifest.mpd"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 302);
+            r.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    let before = PREROLL_CALLS.load(std::sync::atomic::Ordering::SeqCst);
+    let loc = new_session("pre").await;
+    let first = periods(&get(loc.clone()).await.root);
+    let ids: Vec<&str> = first.iter().map(|(i, _)| i.as_str()).collect();
+    assert_eq!(ids, ["p0", "p0-live-preroll-ad0", "p0-live-preroll-resume"]);
+    // The player joins 8 s behind a 30 s old live edge: the pre-roll starts at
+    // the 2 s segment boundary there (22 s, later if the test machine is slow).
+    let t0 = splicepoint::dash::mpd::parse_duration(&first[1].1).unwrap();
+    assert!(
+        (22.0..=26.0).contains(&t0) && t0 % 2.0 == 0.0,
+        "pre-roll at {t0}"
+    );
+    let resume = splicepoint::dash::mpd::parse_duration(&first[2].1).unwrap();
+    assert_eq!(resume, t0 + 6.0, "a 6 s pre-roll");
+    // Refreshes (a second later) keep it where it was; one pre-roll ADS call.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for _ in 0..3 {
+        let doc = get(loc.clone()).await;
+        assert_eq!(periods(&doc.root), first);
+        let resume = doc.root.children_named("Period").nth(2).unwrap();
+        let video = resume.children_named("AdaptationSet").next().unwrap();
+        let template = video.child("SegmentTemplate").unwrap();
+        // Content resumes with segment number (t0 + 6) / 2 + 1 at its own time.
+        assert_eq!(
+            template.attr("startNumber").unwrap(),
+            format!("{}", (t0 as u64 + 6) / 2 + 1)
+        );
+    }
+    assert_eq!(
+        PREROLL_CALLS.load(std::sync::atomic::Ordering::SeqCst) - before,
+        1
+    );
+    // Without a pre-roll template, the same MPD passes through.
+    let plain = new_session("c").await;
+    let ids: Vec<String> = periods(&get(plain).await.root)
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(ids, ["p0"]);
 }

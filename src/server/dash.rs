@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::info;
 use url::Url;
 
-use super::hls::{decision, new_session, origin_url_under};
+use super::hls::{decision, new_session, origin_url_under, LIVE_PREROLL};
 use super::report;
 use super::AppState;
 use crate::ads::decide::Avail;
@@ -105,7 +105,24 @@ async fn personalize(
     };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+        .map_or(0.0, |d| d.as_secs_f64());
+    // Live pre-roll: a break of its own where the session joins.
+    let with_preroll;
+    let breaks: &[DashBreak] = match live_preroll(st, channel, session, doc, breaks, now).await {
+        Some(pre) => {
+            let mut all = breaks.to_vec();
+            all.push(pre);
+            all.sort_by(|a, b| {
+                (a.period, a.at)
+                    .partial_cmp(&(b.period, b.at))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            with_preroll = all;
+            &with_preroll
+        }
+        None => breaks,
+    };
+    let now = now as u64;
     let mut fills = HashMap::new();
     for (n, b) in breaks.iter().enumerate() {
         let insert = !dynamic && b.duration.unwrap_or(0.0) <= 0.0;
@@ -119,7 +136,7 @@ async fn personalize(
             index: (n + 1) as u32,
             vars: &b.vars,
         };
-        if dynamic {
+        if dynamic && b.id != LIVE_PREROLL {
             // The live edge is now, in the presentation timeline (seconds since
             // availabilityStartTime).
             let ast = doc
@@ -238,6 +255,78 @@ async fn personalize(
         HeaderValue::from_static(if dynamic { "max-age=1" } else { "max-age=300" }),
     );
     Ok(resp)
+}
+
+/// Where a player joins a live MPD when it gives no `suggestedPresentationDelay`,
+/// seconds behind the live edge.
+const DEFAULT_PRESENTATION_DELAY: f64 = 6.0;
+
+/// The live pre-roll break of this session, when the configuration has one. It
+/// starts where the session's player joins, on its first MPD: the live edge less
+/// the MPD's `suggestedPresentationDelay` (players start there), down to a segment
+/// boundary; that time is remembered in the session store so every refresh and
+/// instance places it alike. It lasts `live_preroll_max_duration_secs`, cut at the
+/// end of its Period; it is left out where it would overlap a signalled break
+/// (that break's own ads play).
+async fn live_preroll(
+    st: &AppState,
+    channel: &Channel,
+    session: &Session,
+    doc: &dash::Document,
+    breaks: &[DashBreak],
+    now: f64,
+) -> Option<DashBreak> {
+    channel.raw.live_preroll_ads_url.as_ref()?;
+    if !mpd::is_dynamic(doc) {
+        return None;
+    }
+    let periods: Vec<&dash::Element> = doc.root.children_named("Period").collect();
+    let starts = mpd::period_starts(doc);
+    // The Period holding time `t` of the presentation, with its end where known.
+    let holding = |t: f64| -> Option<(usize, f64, Option<f64>)> {
+        let (i, start, duration) = *starts.iter().rev().find(|p| p.1 <= t + 1e-6)?;
+        let end = duration
+            .map(|d| start + d)
+            .or_else(|| starts.get(i + 1).map(|n| n.1));
+        Some((i, start, end))
+    };
+    const KEY: &str = "dash-preroll-at";
+    if st.sessions.value(&session.id, KEY).await.is_none() {
+        let ast = doc
+            .root
+            .attr("availabilityStartTime")
+            .and_then(|t| mpd::parse_utc(&t))?;
+        let delay = doc
+            .root
+            .attr("suggestedPresentationDelay")
+            .and_then(|d| mpd::parse_duration(&d))
+            .unwrap_or(DEFAULT_PRESENTATION_DELAY);
+        let edge = now - ast as f64 - delay;
+        let (i, start, _) = holding(edge)?;
+        let seg = segment_duration(periods.get(i)?).unwrap_or(1.0);
+        let join = start + ((edge - start) / seg).floor().max(0.0) * seg;
+        st.sessions
+            .set_once(&session.id, KEY, &format!("{join:.3}"))
+            .await;
+    }
+    let t0: f64 = st.sessions.value(&session.id, KEY).await?.parse().ok()?;
+    let (period, start, end) = holding(t0)?;
+    let mut duration = channel.raw.live_preroll_max_duration_secs;
+    if let Some(end) = end {
+        duration = duration.min(end - t0);
+    }
+    let at = t0 - start;
+    let overlaps = breaks.iter().any(|b| {
+        b.period == period && b.at < at + duration && at < b.at + b.duration.unwrap_or(0.0)
+    });
+    (duration > 0.0 && !overlaps).then(|| DashBreak {
+        id: LIVE_PREROLL.into(),
+        period,
+        at,
+        duration: Some(duration),
+        scheme: "live-preroll".into(),
+        vars: Default::default(),
+    })
 }
 
 /// Segment duration of the first duration-addressed SegmentTemplate, seconds.

@@ -228,18 +228,7 @@ async fn personalize(
             };
             suppress_if_needed(st, channel, session, id, behind, b.end.is_none(), planned).await;
         }
-        let decision = if id == LIVE_PREROLL {
-            match &channel.raw.live_preroll_ads_url {
-                Some(u) => {
-                    let mut pre = (**channel).clone();
-                    pre.raw.ads_url = u.clone();
-                    decision(st, &pre, session, id, &avail).await
-                }
-                None => decision(st, channel, session, id, &avail).await,
-            }
-        } else {
-            decision(st, channel, session, id, &avail).await
-        };
+        let decision = decision(st, channel, session, id, &avail).await;
         let fill = build_fill(st, channel, session, &decision, &target, planned).await;
 
         fills.insert(id.clone(), fill);
@@ -333,6 +322,17 @@ pub(super) async fn decision(
     break_id: &str,
     avail: &Avail<'_>,
 ) -> Arc<Decision> {
+    // The live pre-roll asks its own ADS template.
+    let preroll;
+    let channel = match (&channel.raw.live_preroll_ads_url, break_id == LIVE_PREROLL) {
+        (Some(u), true) => {
+            let mut pre = channel.clone();
+            pre.raw.ads_url = u.clone();
+            preroll = pre;
+            &preroll
+        }
+        _ => channel,
+    };
     if let Some(d) = st.sessions.decision(&session.id, break_id).await {
         return d;
     }
