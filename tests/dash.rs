@@ -409,6 +409,24 @@ async fn live_preroll_plays_where_a_dash_session_joins() {
         PREROLL_CALLS.load(std::sync::atomic::Ordering::SeqCst) - before,
         1
     );
+    // The tracking API agrees with the MPD: the pre-roll ad starts at t0.
+    let sid = loc.split('/').nth(4).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(
+        &http
+            .get(format!("{proxy}/v1/tracking/{sid}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let ad = &doc["avails"][0]["ads"][0];
+    assert_eq!(doc["avails"][0]["availId"], "live-preroll", "{doc}");
+    assert_eq!(ad["adId"], "pre");
+    assert_eq!(ad["startTimeInSeconds"], t0);
+    assert_eq!(ad["durationInSeconds"], 6.0);
     // Without a pre-roll template, the same MPD passes through.
     let plain = new_session("c").await;
     let ids: Vec<String> = periods(&get(plain).await.root)
