@@ -25,6 +25,9 @@ pub enum Error {
     /// Downstream: no such route.
     #[error("no such route")]
     NotFound,
+    /// The shared session store cannot be reached; retry later.
+    #[error("session store unavailable")]
+    StoreUnavailable,
     /// Upstream: the origin answered 404.
     #[error("origin has no such manifest: {0}")]
     OriginNotFound(String),
@@ -51,6 +54,7 @@ impl Error {
             Error::OriginNotFound(_) => StatusCode::NOT_FOUND,
             Error::OriginTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Error::OriginFailed(_) => StatusCode::BAD_GATEWAY,
+            Error::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,6 +69,7 @@ impl Error {
             Error::OriginNotFound(_) => "origin_not_found",
             Error::OriginTimeout(_) => "origin_timeout",
             Error::OriginFailed(_) => "origin_failed",
+            Error::StoreUnavailable => "session_store_unavailable",
             Error::Internal(_) => "internal",
         }
     }
@@ -100,6 +105,7 @@ mod tests {
             (Error::OriginNotFound("u".into()), 404),
             (Error::OriginTimeout("u".into()), 504),
             (Error::OriginFailed("u".into()), 502),
+            (Error::StoreUnavailable, 503),
             (Error::Internal("bug".into()), 500),
         ];
         for (e, status) in table {

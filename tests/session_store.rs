@@ -233,3 +233,60 @@ async fn redis_outage_degrades_without_panics() {
     // Bounded: a handful of timeouts and reconnect attempts, not a hang.
     assert!(t0.elapsed() < Duration::from_secs(20));
 }
+
+/// Over HTTP, a Redis outage is a 503 with a JSON reason, never a 404 that would
+/// make a player give up on a session that still exists.
+#[tokio::test]
+async fn redis_outage_is_a_503_not_an_unknown_session() {
+    let Some(mut redis) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let store = Arc::new(RedisStore::connect(&redis.url, "h:").await.unwrap());
+    let channel = splicepoint::config::PlaybackConfig {
+        origin: "http://127.0.0.1:9/origin/".into(),
+        ads_url: "http://127.0.0.1:9/vast".into(),
+        ..Default::default()
+    }
+    .validate("test", "c")
+    .unwrap();
+    let state = splicepoint::server::AppState::with_store(
+        Arc::new([("c".to_string(), Arc::new(channel))].into()),
+        store.clone(),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(l, splicepoint::server::router(state))
+            .await
+            .unwrap()
+    });
+    let mut s = session();
+    s.channel = "c".into();
+    let id = s.id.clone();
+    store.create(s).await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        let proxy = proxy.clone();
+        async move {
+            let r = http.get(format!("{proxy}{path}")).send().await.unwrap();
+            let status = r.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_str(&r.text().await.unwrap()).unwrap_or_default();
+            (status, body)
+        }
+    };
+    assert_eq!(get(format!("/v1/tracking/{id}")).await.0, 200);
+    let unknown = SessionId::generate();
+    assert_eq!(get(format!("/v1/tracking/{unknown}")).await.0, 404);
+    redis.stop();
+    for path in [
+        format!("/v1/tracking/{id}"),
+        format!("/v1/manifest/c/{id}/live/index.m3u8"),
+        format!("/v1/dash/c/{id}/live/manifest.mpd"),
+    ] {
+        let (status, body) = get(path.clone()).await;
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(body["error"], "session_store_unavailable", "{path}");
+    }
+}

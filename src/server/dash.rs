@@ -39,7 +39,7 @@ pub async fn dash(
         .ok_or_else(|| Error::UnknownConfig(config.clone()))?;
     if let Some((first, tail)) = rest.split_once('/') {
         if let Some(sid) = SessionId::parse(first) {
-            let session = st.sessions.get(&sid).await.ok_or(Error::UnknownSession)?;
+            let session = st.session(&sid).await?;
             if session.channel != channel.name {
                 return Err(Error::UnknownSession);
             }
@@ -61,7 +61,7 @@ pub async fn dash(
         sid,
         url.as_str().strip_prefix(origin.as_str()).unwrap_or(&rest)
     );
-    st.sessions.create(session).await;
+    st.create_session(session).await?;
     st.metrics.incr(events::SESSIONS_CREATED, "");
     info!(session_id = %sid, config = %channel.name, "DASH session created.");
     let mut resp = StatusCode::FOUND.into_response();

@@ -69,7 +69,7 @@ pub async fn master(
         }
     };
     info!(session_id = %sid, config = %channel.name, "Session created.");
-    st.sessions.create(session).await;
+    st.create_session(session).await?;
     st.metrics.incr(events::SESSIONS_CREATED, "");
     Ok(resp)
 }
@@ -114,7 +114,7 @@ pub async fn manifest(
         .ok_or_else(|| Error::UnknownConfig(config.clone()))?;
     let sid = SessionId::parse(&session)
         .ok_or_else(|| Error::BadRequest("malformed session id".into()))?;
-    let session = st.sessions.get(&sid).await.ok_or(Error::UnknownSession)?;
+    let session = st.session(&sid).await?;
     if session.channel != channel.name {
         return Err(Error::UnknownSession);
     }

@@ -85,7 +85,7 @@ pub async fn segment(
 ) -> Result<Response, Error> {
     let bad = |why: &str| Error::BadRequest(format!("bad segment URL: {why}"));
     let sid = SessionId::parse(&session).ok_or_else(|| bad("session id"))?;
-    let session = st.sessions.get(&sid).await.ok_or(Error::UnknownSession)?;
+    let session = st.session(&sid).await?;
     let parts: Vec<&str> = rest.splitn(6, '/').collect();
     let break_id = parts
         .first()
@@ -219,7 +219,7 @@ pub async fn tracking_doc(
 ) -> Result<Response, Error> {
     let sid = SessionId::parse(&session)
         .ok_or_else(|| Error::BadRequest("malformed session id".into()))?;
-    st.sessions.get(&sid).await.ok_or(Error::UnknownSession)?;
+    st.session(&sid).await?;
     let decisions = st.sessions.decisions(&sid).await;
     let mut starts = BTreeMap::new();
     for (key, value) in st.sessions.values(&sid, "adstart/").await {
@@ -389,7 +389,7 @@ pub async fn create_session(
         .strip_prefix(origin.as_str())
         .unwrap_or(&path)
         .to_string();
-    st.sessions.create(session).await;
+    st.create_session(session).await?;
     st.metrics.incr(events::SESSIONS_CREATED, "");
     let manifest_url = if dash {
         format!("/v1/dash/{}/{sid}/{rest}", channel.name)

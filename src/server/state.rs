@@ -6,10 +6,11 @@ use std::sync::{Arc, RwLock};
 use moka::future::Cache;
 
 use crate::config::{Channel, Channels};
+use crate::error::Error;
 use crate::events::Metrics;
 use crate::origin::client::http_client;
 use crate::origin::OriginCache;
-use crate::session::{Decision, MemoryStore, SessionId, SessionStore};
+use crate::session::{Decision, MemoryStore, Session, SessionId, SessionStore};
 use crate::transcode::Transcoder;
 
 /// Everything a handler needs.
@@ -63,6 +64,26 @@ impl AppState {
             metrics,
             config_dir: None,
             admin_token: None,
+        }
+    }
+
+    /// A session by id: 404 when there is none, 503 when the session store
+    /// cannot be reached (a Redis outage is not an unknown session).
+    pub async fn session(&self, id: &SessionId) -> Result<Arc<Session>, Error> {
+        match self.sessions.get(id).await {
+            Some(s) => Ok(s),
+            None if !self.sessions.available() => Err(Error::StoreUnavailable),
+            None => Err(Error::UnknownSession),
+        }
+    }
+
+    /// Store a new session: 503 when the session store cannot be reached.
+    pub async fn create_session(&self, session: Session) -> Result<(), Error> {
+        self.sessions.create(session).await;
+        if self.sessions.available() {
+            Ok(())
+        } else {
+            Err(Error::StoreUnavailable)
         }
     }
 

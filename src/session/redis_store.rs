@@ -18,12 +18,14 @@
 //! in Redis. Decisions never change once written, so they are also cached here.
 //!
 //! Failures: each command has a timeout ([`RESPONSE_TIMEOUT`]); an error is logged
-//! and counted, and the call answers as if the data were absent. For beacons that
-//! means "not claimed": a Redis outage loses beacons rather than double-counting
-//! them (an impression is counted at most once).
+//! and counted, the call answers as if the data were absent, and
+//! [`SessionStore::available`] turns false until a command succeeds again, so the
+//! server answers 503 rather than "unknown session". For beacons it means "not
+//! claimed": a Redis outage loses beacons rather than double-counting them (an
+//! impression is counted at most once).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -102,6 +104,7 @@ pub struct RedisStore {
     idle_ms: u64,
     decisions: Cache<(SessionId, String), Arc<Decision>>,
     errors: Arc<AtomicU64>,
+    available: Arc<AtomicBool>,
     set_if_absent: Arc<Script>,
     set: Arc<Script>,
     merge: Arc<Script>,
@@ -127,6 +130,7 @@ impl RedisStore {
                 .time_to_idle(SESSION_IDLE)
                 .build(),
             errors: Arc::default(),
+            available: Arc::new(AtomicBool::new(true)),
             set_if_absent: Arc::new(Script::new(SET_IF_ABSENT)),
             set: Arc::new(Script::new(SET)),
             merge: Arc::new(Script::new(MERGE_RECORDS)),
@@ -140,8 +144,12 @@ impl RedisStore {
     /// Log and count a failure; `None` for the caller to fall back on.
     fn failed<T, E: std::fmt::Display>(&self, what: &str, result: Result<T, E>) -> Option<T> {
         match result {
-            Ok(v) => Some(v),
+            Ok(v) => {
+                self.available.store(true, Ordering::Relaxed);
+                Some(v)
+            }
             Err(e) => {
+                self.available.store(false, Ordering::Relaxed);
                 self.errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, op = what, "Session store (Redis) failed.");
                 None
@@ -210,6 +218,10 @@ impl SessionStore for RedisStore {
         self.errors.load(Ordering::Relaxed)
     }
 
+    fn available(&self) -> bool {
+        self.available.load(Ordering::Relaxed)
+    }
+
     fn create(&self, session: Session) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let Ok(json) = serde_json::to_string(&session) else {
@@ -254,7 +266,10 @@ impl SessionStore for RedisStore {
             match serde_json::from_str::<Session>(&json) {
                 Ok(s) if s.id == id => Some(Arc::new(s)),
                 _ => {
-                    self.failed::<(), _>("get", Err("unreadable session data"));
+                    // Reachable but unreadable (another version's data): counted,
+                    // and the session is treated as unknown.
+                    self.errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(session_id = %id, "Unreadable session in Redis.");
                     None
                 }
             }

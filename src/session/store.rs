@@ -173,6 +173,11 @@ pub trait SessionStore: Send + Sync {
     fn errors(&self) -> u64 {
         0
     }
+    /// Whether the last operation reached the store (false during an outage of
+    /// a shared store, so "absent" can be told from "unreachable").
+    fn available(&self) -> bool {
+        true
+    }
 }
 
 #[derive(Default)]
