@@ -114,9 +114,68 @@ pub fn fit_pod(durations: &[f64], avail: f64) -> Vec<usize> {
     kept
 }
 
+/// Whether a break whose start is visible in the window overlaps the origin
+/// media sequence numbers `[start, end)` (`end` = `u64::MAX`: still running). A
+/// break that began before the window is never said to overlap (the session's
+/// records decide what it is). Pure.
+pub fn overlaps_msns(
+    pl: &crate::hls::MediaPlaylist,
+    b: &AdBreak,
+    (start, end): (u64, u64),
+) -> bool {
+    let after_last = pl.segments.last().map_or(0, |s| s.msn + 1);
+    let msn = |i: usize| pl.segments.get(i).map_or(after_last, |s| s.msn);
+    let BreakStart::At(first) = b.start else {
+        return false;
+    };
+    let (s, e) = (msn(first), b.end.map_or(u64::MAX, msn));
+    s < end && e > start
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlap_in_media_sequence_numbers() {
+        let pl = crate::hls::model::parse_media(
+            "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:10\n#EXTINF:2,\na.ts\n#EXTINF:2,\nb.ts\n#EXTINF:2,\nc.ts\n#EXTINF:2,\nd.ts\n",
+        )
+        .unwrap();
+        let at = |start: BreakStart, end: Option<usize>| AdBreak {
+            id: "b".into(),
+            start,
+            end,
+            duration: None,
+            insert: false,
+            elapsed_at_window_start: None,
+            vars: BTreeMap::new(),
+            dialect: Dialect::Implicit,
+        };
+        // Break on msn 11..13 (end index 3 = msn 13).
+        let b = at(BreakStart::At(1), Some(3));
+        assert!(overlaps_msns(&pl, &b, (12, 20)));
+        assert!(overlaps_msns(&pl, &b, (5, 12)));
+        assert!(
+            !overlaps_msns(&pl, &b, (13, 20)),
+            "ends where the span starts"
+        );
+        assert!(
+            !overlaps_msns(&pl, &b, (5, 11)),
+            "starts where the span ends"
+        );
+        // Open-ended break: overlaps any later span; a break before the window never.
+        assert!(overlaps_msns(
+            &pl,
+            &at(BreakStart::At(2), None),
+            (100, u64::MAX)
+        ));
+        assert!(!overlaps_msns(
+            &pl,
+            &at(BreakStart::BeforeWindow, None),
+            (0, u64::MAX)
+        ));
+    }
 
     #[test]
     fn fits_in_order_and_drops_what_does_not_fit() {

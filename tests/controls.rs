@@ -198,6 +198,30 @@ async fn live_preroll_plays_where_the_session_joins() {
     assert_eq!(kinds(&url, &http, &loc, 20).await, "Bccccc");
 }
 
+/// A pre-roll (k = 2..=6: the ad, then slate) over the start of a signalled
+/// break (k = 5..=12): the pre-roll wins and the break plays as content, on
+/// every refresh, including once the pre-roll's start has left the window while
+/// the break's is still in it (what was published never changes).
+#[tokio::test]
+async fn live_preroll_wins_over_a_break_it_overlaps() {
+    let (url, http) = proxy(|c, up| {
+        c.live_preroll_ads_url = Some(format!("{up}/prevast"));
+        c.live_preroll_max_duration_secs = 10.0;
+    })
+    .await;
+    let loc = session(&url, &http).await;
+    let mut got = Vec::new();
+    for t in [4, 6, 8, 9, 10, 12] {
+        got.push(kinds(&url, &http, &loc, t).await);
+    }
+    assert_eq!(
+        got,
+        ["ccBBB", "cBBBss", "BBsscc", "Bssccc", "sscccc", "cccccc"]
+    );
+    // The next break is filled as usual.
+    assert_eq!(kinds(&url, &http, &loc, 30).await, "AAAAAs");
+}
+
 #[tokio::test]
 async fn avail_suppression_modes() {
     // Off: a break already in the window when the session joins is filled.

@@ -59,7 +59,7 @@ fn live_mpd(now: u64) -> String {
 static PREROLL_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// A live origin on the real clock: it started 30 s ago, players join 8 s
-/// behind the live edge.
+/// (plus one 2 s maximum segment) behind the live edge; a 16 s break at 24 s.
 fn started_30s_ago() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -67,12 +67,14 @@ fn started_30s_ago() -> String {
         .as_secs();
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="{}" publishTime="{}" minimumUpdatePeriod="PT2S" suggestedPresentationDelay="PT8S" timeShiftBufferDepth="PT60S">
-  <Period id="p0" start="PT0S">{SETS}
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2013:xml" type="dynamic" availabilityStartTime="{}" publishTime="{}" minimumUpdatePeriod="PT2S" suggestedPresentationDelay="PT8S" maxSegmentDuration="PT2S" timeShiftBufferDepth="PT60S">
+  <Period id="p0" start="PT0S">
+    <EventStream schemeIdUri="urn:scte:scte35:2013:xml" timescale="90000">{}</EventStream>{SETS}
   </Period>
 </MPD>"#,
         splicepoint::dash::mpd::format_utc(now - 30),
-        splicepoint::dash::mpd::format_utc(now)
+        splicepoint::dash::mpd::format_utc(now),
+        xml_event(7, 24, 16)
     )
 }
 
@@ -382,11 +384,12 @@ async fn live_preroll_plays_where_a_dash_session_joins() {
     let first = periods(&get(loc.clone()).await.root);
     let ids: Vec<&str> = first.iter().map(|(i, _)| i.as_str()).collect();
     assert_eq!(ids, ["p0", "p0-live-preroll-ad0", "p0-live-preroll-resume"]);
-    // The player joins 8 s behind a 30 s old live edge: the pre-roll starts at
-    // the 2 s segment boundary there (22 s, later if the test machine is slow).
+    // Players join 8 s (+ a 2 s maximum segment) behind a 30 s old live edge:
+    // the pre-roll starts at the 2 s segment boundary there (20 s, later if the
+    // test machine is slow). It wins over the break at 24 s it overlaps.
     let t0 = splicepoint::dash::mpd::parse_duration(&first[1].1).unwrap();
     assert!(
-        (22.0..=26.0).contains(&t0) && t0 % 2.0 == 0.0,
+        (20.0..=24.0).contains(&t0) && t0 % 2.0 == 0.0,
         "pre-roll at {t0}"
     );
     let resume = splicepoint::dash::mpd::parse_duration(&first[2].1).unwrap();
@@ -427,11 +430,11 @@ async fn live_preroll_plays_where_a_dash_session_joins() {
     assert_eq!(ad["adId"], "pre");
     assert_eq!(ad["startTimeInSeconds"], t0);
     assert_eq!(ad["durationInSeconds"], 6.0);
-    // Without a pre-roll template, the same MPD passes through.
+    // Without a pre-roll template, the break at 24 s is filled.
     let plain = new_session("c").await;
     let ids: Vec<String> = periods(&get(plain).await.root)
         .into_iter()
         .map(|(i, _)| i)
         .collect();
-    assert_eq!(ids, ["p0"]);
+    assert_eq!(ids, ["p0", "p0-p0-7-ad0", "p0-p0-7-ad1", "p0-p0-7-resume"]);
 }

@@ -108,9 +108,20 @@ async fn personalize(
         .map_or(0.0, |d| d.as_secs_f64());
     // Live pre-roll: a break of its own where the session joins.
     let with_preroll;
-    let breaks: &[DashBreak] = match live_preroll(st, channel, session, doc, breaks, now).await {
+    // It wins over a signalled break it overlaps, which plays as content (as a
+    // break joined mid-way does): otherwise Periods already published as pre-roll
+    // would change when that break's event shows up.
+    let breaks: &[DashBreak] = match live_preroll(st, channel, session, doc, now).await {
         Some(pre) => {
-            let mut all = breaks.to_vec();
+            let end = pre.at + pre.duration.unwrap_or(0.0);
+            let mut all: Vec<DashBreak> = breaks
+                .iter()
+                .filter(|b| {
+                    b.period != pre.period
+                        || !(b.at < end && pre.at < b.at + b.duration.unwrap_or(f64::INFINITY))
+                })
+                .cloned()
+                .collect();
             all.push(pre);
             all.sort_by(|a, b| {
                 (a.period, a.at)
@@ -263,17 +274,19 @@ const DEFAULT_PRESENTATION_DELAY: f64 = 6.0;
 
 /// The live pre-roll break of this session, when the configuration has one. It
 /// starts where the session's player joins, on its first MPD: the live edge less
-/// the MPD's `suggestedPresentationDelay` (players start there), down to a segment
-/// boundary; that time is remembered in the session store so every refresh and
-/// instance places it alike. It lasts `live_preroll_max_duration_secs`, cut at the
-/// end of its Period; it is left out where it would overlap a signalled break
-/// (that break's own ads play).
+/// the MPD's `suggestedPresentationDelay` and less `maxSegmentDuration`, down to
+/// a segment boundary. Players differ here: dash.js starts at the edge less the
+/// delay, Shaka one `maxSegmentDuration` earlier; the earlier point means every
+/// player starts inside the pre-roll (dash.js in its second segment, where the
+/// segment is shorter than `maxSegmentDuration`) rather than in content before
+/// it. That time is remembered in the session store so every refresh and
+/// instance places it alike. It lasts `live_preroll_max_duration_secs`, cut at
+/// the end of its Period.
 async fn live_preroll(
     st: &AppState,
     channel: &Channel,
     session: &Session,
     doc: &dash::Document,
-    breaks: &[DashBreak],
     now: f64,
 ) -> Option<DashBreak> {
     channel.raw.live_preroll_ads_url.as_ref()?;
@@ -301,7 +314,12 @@ async fn live_preroll(
             .attr("suggestedPresentationDelay")
             .and_then(|d| mpd::parse_duration(&d))
             .unwrap_or(DEFAULT_PRESENTATION_DELAY);
-        let edge = now - ast as f64 - delay;
+        let max_segment = doc
+            .root
+            .attr("maxSegmentDuration")
+            .and_then(|d| mpd::parse_duration(&d))
+            .unwrap_or(0.0);
+        let edge = now - ast as f64 - delay - max_segment;
         let (i, start, _) = holding(edge)?;
         let seg = segment_duration(periods.get(i)?).unwrap_or(1.0);
         let join = start + ((edge - start) / seg).floor().max(0.0) * seg;
@@ -316,10 +334,7 @@ async fn live_preroll(
         duration = duration.min(end - t0);
     }
     let at = t0 - start;
-    let overlaps = breaks.iter().any(|b| {
-        b.period == period && b.at < at + duration && at < b.at + b.duration.unwrap_or(0.0)
-    });
-    (duration > 0.0 && !overlaps).then(|| DashBreak {
+    (duration > 0.0).then(|| DashBreak {
         id: LIVE_PREROLL.into(),
         period,
         at,

@@ -165,7 +165,13 @@ async fn personalize(
     };
     // A break the session is inside of that the window no longer marks.
     let with_unmarked;
-    let breaks: &[AdBreak] = match live.then(|| unmarked_break(pl, breaks, &records)).flatten() {
+    // (The live pre-roll places itself, from its own record.)
+    let others: Vec<_> = records
+        .iter()
+        .filter(|r| r.break_id != LIVE_PREROLL)
+        .cloned()
+        .collect();
+    let breaks: &[AdBreak] = match live.then(|| unmarked_break(pl, breaks, &others)).flatten() {
         Some(b) => {
             with_unmarked = std::iter::once(b)
                 .chain(breaks.iter().cloned())
@@ -174,12 +180,26 @@ async fn personalize(
         }
         None => breaks,
     };
-    // Live pre-roll: a break of its own where the session started.
+    // Live pre-roll: a break of its own where the session started. It wins over
+    // a signalled break it overlaps (one the session has not filled yet), which
+    // then plays as content, as a break joined mid-way does: otherwise segments
+    // already published as pre-roll would change when that break's start shows.
     let with_preroll;
     let breaks: &[AdBreak] = match live_preroll(st, channel, session, pl, &records).await {
-        Some(pre) => {
+        Some((pre, span)) => {
             with_preroll = std::iter::once(pre)
-                .chain(breaks.iter().cloned())
+                .chain(
+                    breaks
+                        .iter()
+                        .filter(|b| {
+                            // (The pre-roll's own record may have come back as
+                            // an unmarked break: it is placed here, once.)
+                            b.id != LIVE_PREROLL
+                                && (!crate::breaks::overlaps_msns(pl, b, span)
+                                    || records.iter().any(|r| r.break_id == b.id))
+                        })
+                        .cloned(),
+                )
                 .collect::<Vec<_>>();
             &with_preroll
         }
@@ -417,13 +437,15 @@ pub const LIVE_PREROLL: &str = "live-preroll";
 /// The live pre-roll break of this session, when the configuration has one: it
 /// starts where the player joins (three segments from the live edge, as players
 /// do) on the session's first playlist and lasts `live_preroll_max_duration_secs`.
+/// With it, the origin media sequence numbers it covers, `[start, end)` (`end` =
+/// `u64::MAX` while its end is not in the window yet).
 async fn live_preroll(
     st: &AppState,
     channel: &Channel,
     session: &Session,
     pl: &crate::hls::MediaPlaylist,
     records: &[crate::stitch::BreakRecord],
-) -> Option<AdBreak> {
+) -> Option<(AdBreak, (u64, u64))> {
     channel.raw.live_preroll_ads_url.as_ref()?;
     if pl.ended || pl.segments.is_empty() {
         return None;
@@ -469,7 +491,12 @@ async fn live_preroll(
         }
         t += s.duration;
     }
-    Some(AdBreak {
+    let end_msn = record
+        .and_then(|r| r.done)
+        .map(|d| d.origin_end_msn)
+        .or_else(|| end.and_then(|j| pl.segments.get(j)).map(|s| s.msn))
+        .unwrap_or(u64::MAX);
+    let pre = AdBreak {
         id: LIVE_PREROLL.into(),
         start,
         end,
@@ -478,7 +505,8 @@ async fn live_preroll(
         elapsed_at_window_start: (start == BreakStart::BeforeWindow).then_some(offset0),
         vars: BTreeMap::new(),
         dialect: Dialect::Implicit,
-    })
+    };
+    Some((pre, (start_msn, end_msn)))
 }
 
 /// Avail suppression: a break the session sees for the first time is left
