@@ -34,6 +34,10 @@ pub const LIVE_WINDOW: u64 = 10;
 pub const BREAK_SEGMENTS: u64 = 8;
 /// Content segments before the break starts within each break period.
 const BREAK_OFFSET: u64 = 3;
+/// Demo ADS pod of the live pre-roll of `demo-live-preroll`: one 10 s ad.
+const PREROLL_POD: &str = "single";
+/// Longest live pre-roll of `demo-live-preroll`, seconds: the length of its ad.
+const PREROLL_SECS: f64 = 10.0;
 /// How far back in time the live channel pretends to have started, so the window
 /// is full at once.
 const HEAD_START: Duration = Duration::from_secs(120);
@@ -270,9 +274,11 @@ impl Demo {
         self.ad_segments_served.load(Ordering::Relaxed)
     }
 
-    /// The playback configurations of the demo streams: `demo-live` and `demo-vod`.
+    /// The playback configurations of the demo streams: `demo-live`, `demo-vod` and
+    /// `demo-live-preroll` (`demo-live` with a live pre-roll of one ad, [`PREROLL_POD`],
+    /// where each session joins).
     pub fn channels(&self) -> anyhow::Result<Vec<Channel>> {
-        let mk = |name: &str| -> anyhow::Result<Channel> {
+        let mk = |name: &str, preroll: bool| -> anyhow::Result<Channel> {
             let cfg = PlaybackConfig {
                 name: Some(name.to_string()),
                 origin: format!("{}/demo/origin/", self.base),
@@ -289,11 +295,26 @@ impl Demo {
                 // DASH sessions have no multivariant playlist of their own: the
                 // demo's DASH content has the same ladder as its HLS content.
                 transcode_profile_url: Some(format!("{}/demo/origin/vod/master.m3u8", self.base)),
+                live_preroll_ads_url: preroll.then(|| {
+                    format!(
+                        "{}/demo/ads/vast?pod={PREROLL_POD}&dur=[session.avail_duration_secs]&sid=[session.id]&ua=[session.user_agent]",
+                        self.base
+                    )
+                }),
+                live_preroll_max_duration_secs: if preroll {
+                    PREROLL_SECS
+                } else {
+                    PlaybackConfig::default().live_preroll_max_duration_secs
+                },
                 ..PlaybackConfig::default()
             };
             Ok(cfg.validate("<demo>", name)?)
         };
-        Ok(vec![mk("demo-live")?, mk("demo-vod")?])
+        Ok(vec![
+            mk("demo-live", false)?,
+            mk("demo-vod", false)?,
+            mk("demo-live-preroll", true)?,
+        ])
     }
 
     /// `(name, url)` of each demo stream.
@@ -316,6 +337,19 @@ impl Demo {
             streams.push((
                 "dash-vod",
                 format!("{}/v1/dash/demo-vod/dash/vod/manifest.mpd", self.base),
+            ));
+        }
+        streams.push((
+            "hls-live-preroll",
+            format!("{}/v1/master/demo-live-preroll/live/master.m3u8", self.base),
+        ));
+        if self.dash.is_some() {
+            streams.push((
+                "dash-live-preroll",
+                format!(
+                    "{}/v1/dash/demo-live-preroll/dash/live/manifest.mpd",
+                    self.base
+                ),
             ));
         }
         streams
@@ -622,7 +656,51 @@ mod tests {
         let d = demo();
         assert!(d.dash.is_some());
         let names: Vec<&str> = d.streams().iter().map(|s| s.0).collect();
-        assert_eq!(names, ["hls-live", "hls-vod", "dash-live", "dash-vod"]);
+        assert_eq!(
+            names,
+            [
+                "hls-live",
+                "hls-vod",
+                "dash-live",
+                "dash-vod",
+                "hls-live-preroll",
+                "dash-live-preroll"
+            ]
+        );
+    }
+
+    #[test]
+    fn live_preroll_channel_is_demo_live_with_a_preroll() {
+        let d = demo();
+        let channels = d.channels().unwrap();
+        let by_name = |n: &str| {
+            channels
+                .iter()
+                .find(|c| c.raw.name.as_deref() == Some(n))
+                .unwrap_or_else(|| panic!("{n}"))
+        };
+        let (live, pre) = (by_name("demo-live"), by_name("demo-live-preroll"));
+        assert_eq!(live.raw.live_preroll_ads_url, None);
+        let url = pre.raw.live_preroll_ads_url.as_deref().unwrap();
+        assert!(url.contains("pod=single&"), "{url}");
+        assert_eq!(pre.raw.live_preroll_max_duration_secs, PREROLL_SECS);
+        assert_eq!(pre.raw.origin, live.raw.origin);
+        assert_eq!(pre.raw.ads_url, live.raw.ads_url);
+        // The pre-roll's one ad fits it exactly.
+        let vast = crate::vast::parse_vast(&d.vast[PREROLL_POD]).unwrap();
+        let [crate::vast::Ad {
+            body: crate::vast::AdBody::InLine(ad),
+            ..
+        }] = vast.ads.as_slice()
+        else {
+            panic!("{PREROLL_POD}: not one inline ad");
+        };
+        let durations: Vec<Option<f64>> = ad
+            .creatives
+            .iter()
+            .filter_map(|c| c.linear.as_ref().map(|l| l.duration))
+            .collect();
+        assert_eq!(durations, [Some(PREROLL_SECS)]);
     }
 
     #[test]
