@@ -20,7 +20,8 @@ every MPD with the `mpegdash` package (not the player's parser) and checks:
     BaseURL must be named as one);
   * every Period has a video and an audio AdaptationSet, each with a
     SegmentTemplate (timescale, duration, media, initialization);
-  * the content pieces of one origin Period (`X` and `X-X-<event>-resume`)
+  * the content pieces of one origin Period (`X`, `X-X-<event>-resume` and
+    the live pre-roll's `X-live-preroll-resume`)
     number their segments the same way: per AdaptationSet,
     presentationTimeOffset - startNumber x duration is the same in every
     piece (a segment number always means the same media time);
@@ -93,8 +94,10 @@ def period_kind(pid):
 
 
 def period_base(pid):
-    """Origin Period a piece belongs to: X for X, X-X-<event>-{adN,slateN,resume}."""
-    m = re.match(r"^(?P<x>.+?)-(?P=x)-(?P<ev>[^-]+)-(?:ad\d+|slate\d+|resume)$", pid or "")
+    """Origin Period a piece belongs to: X for X, X-X-<event>-{adN,slateN,resume},
+    and X-live-preroll-{adN,slateN,resume} (the live pre-roll)."""
+    m = re.match(r"^(?P<x>.+?)-(?P=x)-(?P<ev>[^-]+)-(?:ad\d+|slate\d+|resume)$", pid or "") \
+        or re.match(r"^(?P<x>.+?)-(?P<ev>live-preroll)-(?:ad\d+|slate\d+|resume)$", pid or "")
     return (m["x"], m["ev"]) if m else (pid, None)
 
 

@@ -18,6 +18,7 @@ import { PLAYERS } from './players.mjs';
 import { SCENARIOS, FAULT_RUNS, BREAK_EVERY } from './scenarios.mjs';
 import { category, assetKey, isManifestResponse, looksLikeSegment, FAULTS, FAULT_CAUGHT_BY, FAULT_APPLIES, FAULT_EDITS } from './lib/media.mjs';
 import { analyseSamples, breakRuns, runMatches, describeRun, ccCheck, playedPeriods, periodWalk, periodBreaks, segmentPeriods,
+  prerollPlay, prerollMatches, describePreroll, periodPreroll, periodBreakOf, PREROLL_CONTENT_SEC,
   FPS, FRAME_TOLERANCE, MAX_HOLE_SEC, MAX_STALL_SEC } from './lib/checks.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -253,6 +254,105 @@ async function warmUp(url, limitSec) {
   return null;
 }
 
+// ---------------------------------------------------------------- join gate
+// Live pre-roll: splicepoint places it where the session's player joins. The
+// harness starts the player only when a pre-roll of `sec` from there, and
+// from one segment later (a slow start), crosses no signalled break, reading
+// the break schedule from the origin every 100 ms:
+//   gate.playlist (HLS): an origin media playlist; the player joins at the
+//     segment 3 from its end; breaks come every BREAK_EVERY s, from the last
+//     CUE-OUT (or CUE-OUT-CONT ElapsedTime) in the window, CUE-OUT long. A
+//     pre-roll over a break's start is not what this scenario is about (the
+//     break then plays from its start after the pre-roll, with its first
+//     segments changing from content to ads across refreshes).
+//   gate.mpd (DASH): the origin MPD; the player joins at the live edge less
+//     suggestedPresentationDelay, down to a segment boundary; breaks are its
+//     SCTE-35 Events (splicepoint leaves out a pre-roll that would overlap
+//     one, and cuts it at the end of its Period). It also waits until the join
+//     point is JOIN_PHASE_SEC into its segment, so a player whose clock is up
+//     to that much behind (dash.js syncs to a UTCTiming source with whole
+//     seconds) still joins in the pre-roll's first segment.
+// Returns the seconds waited, or null when no such moment came within
+// `gate.limitSec`.
+const JOIN_PHASE_SEC = [1.0, 1.6];
+function parseXsDuration(d) {
+  const m = /^PT(?:([\d.]+)H)?(?:([\d.]+)M)?(?:([\d.]+)S)?$/.exec(String(d || ''));
+  return m ? (Number(m[1] || 0) * 3600 + Number(m[2] || 0) * 60 + Number(m[3] || 0)) : null;
+}
+const xmlAttr = (tag, name) => { const m = new RegExp(`\\b${name}="([^"]*)"`).exec(tag); return m ? m[1] : null; };
+
+// DASH: may a player starting now get a whole pre-roll?
+function mpdJoinFits(body, sec) {
+  const mpdTag = (/<MPD\b[^>]*>/.exec(body) || [''])[0];
+  const ast = Date.parse(xmlAttr(mpdTag, 'availabilityStartTime')) / 1000;
+  const spd = parseXsDuration(xmlAttr(mpdTag, 'suggestedPresentationDelay')) ?? 6;
+  const periods = [];
+  for (const m of body.matchAll(/<Period\b([^>]*)>([\s\S]*?)<\/Period>/g)) {
+    const start = parseXsDuration(xmlAttr(m[1], 'start'));
+    const dur = parseXsDuration(xmlAttr(m[1], 'duration'));
+    const st = /<SegmentTemplate\b[^>]*>/.exec(m[2]);
+    const seg = st ? Number(xmlAttr(st[0], 'duration')) / Number(xmlAttr(st[0], 'timescale') || 1) : null;
+    const es = /<EventStream\b[^>]*>/.exec(m[2]);
+    const ts = es ? Number(xmlAttr(es[0], 'timescale') || 1) : 1;
+    const events = [...m[2].matchAll(/<Event\b[^>]*>/g)].map((e) => [Number(xmlAttr(e[0], 'presentationTime')) / ts, Number(xmlAttr(e[0], 'duration') || 0) / ts]);
+    if (start !== null && seg) periods.push({ start, end: dur !== null ? start + dur : null, seg, events });
+  }
+  const holding = (t) => periods.filter((p) => p.start <= t + 1e-6 && (p.end === null || t < p.end - 1e-6)).pop();
+  const fits = (t) => {
+    const p = holding(t);
+    if (!p || (p.end !== null && t + sec > p.end + 1e-3)) return false;
+    return !p.events.some(([at, d]) => p.start + at < t + sec && t < p.start + at + d);
+  };
+  const x = Date.now() / 1000 - ast - spd;
+  const p = holding(x);
+  if (!p) return false;
+  const join = p.start + Math.floor((x - p.start) / p.seg) * p.seg;
+  const phase = x - join;
+  return phase >= JOIN_PHASE_SEC[0] && phase <= JOIN_PHASE_SEC[1] && fits(join) && fits(join + p.seg);
+}
+
+// HLS: may a player starting now get a whole pre-roll?
+function playlistJoinFits(body, sec) {
+  let msn = Number((/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(body) || [0, 0])[1]);
+  const segs = [];
+  let tags = [];
+  for (const line of body.split(/\r?\n/)) {
+    if (line.startsWith('#')) tags.push(line);
+    else if (line.trim()) { segs.push({ msn: msn++, tags }); tags = []; }
+  }
+  const seg = Number((/#EXTINF:([\d.]+)/.exec(body) || [0, 0])[1]);
+  if (segs.length < 3 || !seg) return false;
+  let start = null, len = null; // the last break start in the window, and its length (segments)
+  for (const s of segs) {
+    for (const t of s.tags) {
+      let m;
+      if ((m = /^#EXT-X-CUE-OUT:([\d.]+)/.exec(t))) { start = s.msn; len = Math.round(Number(m[1]) / seg); }
+      else if ((m = /^#EXT-X-CUE-OUT-CONT:.*ElapsedTime=([\d.]+).*Duration=([\d.]+)/.exec(t))) {
+        start = s.msn - Math.round(Number(m[1]) / seg); len = Math.round(Number(m[2]) / seg);
+      }
+    }
+  }
+  if (start === null) return false;
+  const every = Math.round(BREAK_EVERY / seg);
+  const n = Math.ceil(sec / seg - 1e-6);
+  const fits = (j) => [-1, 0, 1, 2].every((k) => { const b = start + k * every; return j + n <= b || b + len <= j; });
+  const join = segs[segs.length - 3].msn;
+  return fits(join) && fits(join + 1);
+}
+
+async function waitForClearJoin(streamUrl, gate, sec) {
+  const src = new URL(gate.mpd || gate.playlist, streamUrl).href;
+  const start = Date.now();
+  while (Date.now() - start < gate.limitSec * 1000) {
+    try {
+      const body = await (await fetch(src, { signal: AbortSignal.timeout(5000) })).text();
+      if (gate.mpd ? mpdJoinFits(body, sec) : playlistJoinFits(body, sec)) return Math.round((Date.now() - start) / 100) / 10;
+    } catch { /* keep trying until the limit */ }
+    await sleep(100);
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------- one player run
 async function playJob(job, ctx) {
   const { scenario: sc, player, fault } = job;
@@ -272,10 +372,12 @@ async function playJob(job, ctx) {
   }
 
   let ffmpegP = null;
-  if (!fault && !args.noFfmpeg && sc.format === 'hls') {
+  const startFfmpeg = () => {
+    if (fault || args.noFfmpeg || sc.format !== 'hls') return;
     const secs = sc.live ? sc.ffmpegSeconds || 50 : null;
     ffmpegP = runFfmpeg(url, secs, path.join(jobDir, 'ffmpeg.log'), (sc.live ? (secs + 40) : 150) * 1000);
-  }
+  };
+  if (!sc.joinGate) startFfmpeg(); // else once the gate opens: its session gets a pre-roll too
 
   const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-chromium-'));
   let browser = null;
@@ -371,7 +473,12 @@ async function playJob(job, ctx) {
           const file = `${String(n).padStart(4, '0')}.${body.includes('<MPD') ? 'mpd' : 'm3u8'}`;
           fs.writeFileSync(path.join(manDir, file), body);
           network.manifests.push({ file, url: u, t, wall, status, source: 'player' });
-          if (!masterSeen && body.includes('#EXT-X-STREAM-INF')) { masterSeen = true; variantUrls = variantsOf(body, u); }
+          if (!masterSeen && body.includes('#EXT-X-STREAM-INF')) {
+            masterSeen = true;
+            variantUrls = variantsOf(body, u);
+            // the session's first playlist places the live pre-roll: leave it to the player
+            if (sc.expect.preroll) lastVariantPoll = Date.now();
+          }
           const loc = /<Location>\s*([^<\s]+)\s*<\/Location>/.exec(body);
           if (loc && !mpdLocation) { try { mpdLocation = new URL(loc[1], u).href; } catch { /* bad Location: check_mpds.py reports */ } }
         }).catch(() => { /* body gone (page closed) */ }));
@@ -400,12 +507,21 @@ async function playJob(job, ctx) {
     });
     await withTimeout(page.goto(ctx.pageBase + '/'), 15_000, 'page load');
     for (const s of player.scripts) await page.addScriptTag({ url: ctx.pageBase + s });
+    let gateMs = 0;
+    if (sc.joinGate) {
+      const g0 = Date.now();
+      res.info.joinWait = await waitForClearJoin(url, sc.joinGate, sc.expect.preroll.sec);
+      gateMs = Date.now() - g0;
+      check('join-gate', res.info.joinWait !== null, res.info.joinWait === null
+        ? `no moment within ${sc.joinGate.limitSec}s where a ${sc.expect.preroll.sec}s pre-roll fits where the player joins` : `waited ${res.info.joinWait}s`);
+      startFfmpeg();
+    }
     await page.evaluate((cfg) => window.__sp.start(cfg), {
       player: player.name, url, rate: sc.rate || 1, label: `${job.id}`, playerConfig: player.config || {},
     });
 
     // ---- poll until done
-    const deadline = jobStart + (fault ? Math.min(sc.timeoutSec, 90) : sc.timeoutSec) * 1000;
+    const deadline = jobStart + gateMs + (fault ? Math.min(sc.timeoutSec, 90) : sc.timeoutSec) * 1000;
     let stopReason = 'timeout';
     let firstCt = null;
     let lastCt = -1, lastProgress = Date.now();
@@ -430,6 +546,14 @@ async function playJob(job, ctx) {
       }
       if (st.fatal) { stopReason = 'fatal error'; await sleep(500); break; }
       if (!sc.live) { if (st.ended) { stopReason = 'ended'; await sleep(300); break; } continue; }
+      // live pre-roll: stop once it went by and content played on (or when
+      // content played first: no pre-roll will come)
+      if (sc.expect.preroll) {
+        const pre = prerollPlay(st.changed, { byTime: sc.format === 'dash' });
+        if (pre.frags.length && pre.after && pre.content >= PREROLL_CONTENT_SEC) { stopReason = 'pre-roll done'; break; }
+        if (!pre.frags.length && firstCt !== null && st.ct - firstCt >= 2 * PREROLL_CONTENT_SEC) { stopReason = 'no pre-roll first'; break; }
+        continue;
+      }
       // live: stop once enough whole breaks went by and content played on
       const runs = breakRuns(st.changed, { byTime: sc.format === 'dash' }).filter((r) => r.whole);
       if (runs.length >= (sc.expect.breaks || 1)) {
@@ -536,6 +660,21 @@ function evaluateCommon(sc, log, network, res, check) {
   return a;
 }
 
+// Live pre-roll (expect.preroll): the first segments played are the whole
+// pre-roll, then at least PREROLL_CONTENT_SEC of content (a mid-roll in
+// between may come, and is not required).
+function checkPreroll(sc, changed, res, check, opts) {
+  const pre = prerollPlay(changed, opts);
+  res.info.preroll = describePreroll(pre);
+  res.info.contentAfterPreroll = r2(pre.content);
+  const why = prerollMatches(pre, sc.expect.preroll);
+  check('preroll', why.length === 0, why.length ? `${why.join(', ')} (played first: ${res.info.preroll}; stop: ${res.info.stopReason})` : res.info.preroll);
+  if (pre.frags.length) {
+    check('content-after-preroll', pre.content >= PREROLL_CONTENT_SEC,
+      `${r2(pre.content)}s of content played after the pre-roll, expected ${PREROLL_CONTENT_SEC}s (stop: ${res.info.stopReason})`);
+  }
+}
+
 // ads really fetched (or not, when the ADS timed out)
 function checkFetched(sc, network, res, check) {
   const { info } = res;
@@ -569,7 +708,9 @@ function evaluate(sc, log, network, res, check) {
   info.breaks = runs.map(describeRun);
   const good = runs.filter((r) => runMatches(r, sc.expect).length === 0);
   const need = sc.expect.breaks || 1;
-  if (sc.live) {
+  if (sc.expect.preroll) {
+    checkPreroll(sc, changed, res, check, {});
+  } else if (sc.live) {
     if (sc.expect.contentMayFill && runs.length === 0) {
       check('break-playthrough', info.played >= BREAK_EVERY + (sc.expect.breakSec || 16),
         `no ad/slate played; ${info.played}s of content played (break every ${BREAK_EVERY}s)`);
@@ -630,7 +771,11 @@ function evaluateDash(sc, log, network, res, check, man) {
   info.breaks = runs.map(describeRun);
   const good = runs.filter((r) => runMatches(r, sc.expect).length === 0);
   const need = sc.expect.breaks || 1;
-  if (sc.live) {
+  if (sc.expect.preroll) {
+    const pp = periodPreroll(played, timeline, sc.expect.preroll);
+    check('period-order', walk.length === 0 && pp.length === 0, [...walk.slice(0, 2), ...pp].join('; '));
+    checkPreroll(sc, changed, res, check, { byTime: true, ...(timeline.length ? { breakOf: periodBreakOf(timeline) } : {}) });
+  } else if (sc.live) {
     const pb = periodBreaks(played, sc.expect);
     const okBreaks = pb.filter((b) => b.ok);
     check('period-order', walk.length === 0 && okBreaks.length >= need,
@@ -672,6 +817,8 @@ function summarise(job, res) {
     `maxhole=${i.maxHole ?? '-'}s`, `stall=${i.stall ?? '-'}s`, dash ? `periodStart=${i.cc ?? '-'}` : `cc=${i.cc ?? '-'}`, `switches=${i.switches ?? '-'}`,
     ...(dash ? [`periods=${i.periods ?? '-'}`] : []),
     `ads=${i.adSegments ?? '-'}`, `slate=${i.slateSegments ?? '-'}`, `breaks=${(i.breaks || []).length}`,
+    ...(job.scenario.expect.preroll ? [`preroll=${i.preroll ? i.preroll.replace(/ /g, '_') : '-'}`, `contentAfter=${i.contentAfterPreroll ?? '-'}s`] : []),
+    ...(i.joinWait != null ? [`joinWait=${i.joinWait}s`] : []),
     dash ? `mpds=${i.manifests ?? '-'}` : `manifests=${i.manifests ?? '-'}(variant pairs ${i.variantPairs ?? 0})`,
     `${dash ? 'maxMpdMs' : 'maxPlaylistMs'}=${i.maxManifestMs ?? '-'}`,
   ];
@@ -764,7 +911,7 @@ async function main() {
         logInfo(`start ${job.id}`);
         let r;
         try {
-          r = await withTimeout(playJob(job, ctx), (job.scenario.timeoutSec + 150) * 1000, `job ${job.id}`);
+          r = await withTimeout(playJob(job, ctx), (job.scenario.timeoutSec + (job.scenario.joinGate ? job.scenario.joinGate.limitSec : 0) + 150) * 1000, `job ${job.id}`);
         } catch (e) {
           r = { checks: [{ name: 'harness', ok: false, detail: e.message }], info: {} };
         }

@@ -12,9 +12,23 @@
 //     slate       true: slate must appear; false: must not; undefined: either
 //     breakSec    length of the break the fill must cover (sum of segment durations)
 //     contentMayFill  (live) the break may be passed through as content (no ad/slate run at all)
+//     preroll     (live) the stream has a live pre-roll where the session joins:
+//                 {adAssets, sec, slate}. Playback must start with it (only
+//                 segments of break `live-preroll`, no holes, that many ad
+//                 creatives, slate or not, `sec` long), then go to the
+//                 adjacent content and play at least 10 s of content
+//                 (PREROLL_CONTENT_SEC; a mid-roll in between may come, is not
+//                 required); the run stops then. breaks/adAssets/slate/breakSec
+//                 are then not required of mid-rolls; adAssets still asks for
+//                 that many creatives fetched (ads-fetched)
 //   warmupSec   (HLS) before playing, throwaway sessions ask for the ads until one
 //               gets them (new creatives are transcoded on first sighting)
 //   ffmpegSeconds  bound for the ffmpeg decode (live, HLS); VOD decodes to the end
+//   joinGate    (live pre-roll) {playlist | mpd, limitSec}: start the player only
+//               when a whole pre-roll fits where it joins (no signalled break in
+//               it; DASH: not past its Period's end), reading the break schedule
+//               from the origin media playlist / MPD at that path; no such moment
+//               within limitSec is a FAIL (see waitForClearJoin in run.mjs)
 //   periods     (DASH VOD) the Period ids playback must go through, in order
 //               (DASH live: derived from expect, see periodBreaks in lib/checks.mjs)
 export const BREAK_EVERY = 30; // --break-every passed to `splicepoint demo`
@@ -48,6 +62,14 @@ export const SCENARIOS = [
     expect: { breaks: 3, adAssets: 1, breakSec: 6 },
   },
   {
+    // demo-live-preroll: demo-live plus a 10 s live pre-roll of one ad (its own
+    // ADS template, pod=single) where the session joins; the player starts
+    // when the pre-roll does not reach into a signalled break (joinGate)
+    id: 'hls-live-preroll', stream: 'hls-live-preroll', format: 'hls', query: '?pod=single', live: true,
+    rate: 1, timeoutSec: 100, ffmpegSeconds: 50, joinGate: { playlist: '/demo/origin/live/v0/index.m3u8', limitSec: 40 },
+    expect: { preroll: { adAssets: 1, sec: 10, slate: false }, adAssets: 1 },
+  },
+  {
     id: 'dash-live-midroll', stream: 'dash-live', format: 'dash', query: '?pod=single', live: true,
     rate: 1, timeoutSec: 130,
     expect: { breaks: 1, adAssets: 1, slate: true, breakSec: 16 },
@@ -58,6 +80,13 @@ export const SCENARIOS = [
     expect: { breaks: 3, adAssets: 2, breakSec: 16 },
     periods: ['vod-vod-0-ad0', 'vod-vod-0-ad1', 'vod', 'vod-vod-1-ad0', 'vod-vod-1-ad1', 'vod-vod-1-resume',
       'vod-vod-2-ad0', 'vod-vod-2-ad1'],
+  },
+  {
+    // the same on DASH (splicepoint leaves the pre-roll out where it would
+    // overlap a signalled break)
+    id: 'dash-live-preroll', stream: 'dash-live-preroll', format: 'dash', query: '?pod=single', live: true,
+    rate: 1, timeoutSec: 100, joinGate: { mpd: '/demo/origin/dash/live/manifest.mpd', limitSec: 75 },
+    expect: { preroll: { adAssets: 1, sec: 10, slate: false }, adAssets: 1 },
   },
 ];
 

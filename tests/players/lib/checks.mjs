@@ -1,6 +1,6 @@
 // Checks over what one player run recorded (page/player.js log + network).
 // Every check returns {name, ok, detail, data}.
-import { category, assetKey } from './media.mjs';
+import { category, assetKey, breakIdOf } from './media.mjs';
 
 export const FPS = 25;
 export const FRAME_TOLERANCE = 0.02; // decoded frames within 2% of played duration x FPS
@@ -142,6 +142,80 @@ export function describeRun(r) {
     parts.map((p) => `${p.label}x${p.n}[cc ${[...p.cc].join(',')}]`).join(' ');
 }
 
+// ---------------------------------------------------------------- live pre-roll
+// A live session's first playlist/MPD starts with a pre-roll where the player
+// joins (break id `live-preroll` in splicepoint's reporting URLs). prerollPlay
+// returns it as played: the leading ad/slate fragments of the played ones
+// (FRAG_CHANGED order; DASH: derived, by time), up to content or to a
+// segment of another break (a mid-roll right after it), and the seconds of
+// content played through after it (content fragments the player went past).
+// breakOf(frag): the break a segment belongs to, by default the break id in
+// its reporting URL (DASH players may report the redirect's target instead:
+// there the Period holding it tells, see periodBreakOf).
+export const PREROLL_BREAK_ID = 'live-preroll';
+export const PREROLL_CONTENT_SEC = 10; // content that must play after the pre-roll
+export function prerollPlay(changed, { byTime = false, breakOf = (f) => breakIdOf(f.url) } = {}) {
+  const { key, adjacent } = segmentOrder(byTime);
+  const frags = [];
+  for (const f of changed) {
+    if (frags.length && key(frags[frags.length - 1]) === key(f)) continue;
+    frags.push(f);
+  }
+  const out = { first: frags[0] || null, frags: [], holes: 0, after: null, endBounded: false, content: 0, byTime };
+  let i = 0;
+  for (; i < frags.length; i++) {
+    const f = frags[i];
+    const cat = category(f.url);
+    const b = breakOf(f);
+    if ((cat !== 'ad' && cat !== 'slate') || (b !== null && b !== PREROLL_BREAK_ID)) break;
+    if (out.frags.length && !adjacent(out.frags[out.frags.length - 1], f)) out.holes++;
+    out.frags.push(f);
+  }
+  if (out.frags.length && i < frags.length) {
+    out.after = frags[i];
+    out.endBounded = category(out.after.url) === 'content' && adjacent(out.frags[out.frags.length - 1], out.after);
+  }
+  if (out.frags.length) {
+    for (let j = i; j + 1 < frags.length; j++) if (category(frags[j].url) === 'content') out.content += frags[j].duration || 0;
+  }
+  out.duration = out.frags.reduce((s, f) => s + (f.duration || 0), 0);
+  out.adAssets = new Set(out.frags.filter((f) => category(f.url) === 'ad').map((f) => assetKey(f.url))).size;
+  out.slate = out.frags.some((f) => category(f.url) === 'slate');
+  out.ofPreroll = out.frags.filter((f) => breakOf(f) === PREROLL_BREAK_ID).length;
+  out.firstBreak = out.first ? breakOf(out.first) : null;
+  return out;
+}
+
+// What is wrong with the played pre-roll, given expect.preroll {adAssets,
+// sec, slate}: it must be the first thing played, only segments of the
+// pre-roll break, without holes, with the expected creatives (and slate or
+// not), `sec` long (+-BREAK_TOLERANCE_SEC), then content right after it.
+export function prerollMatches(p, want) {
+  const why = [];
+  const short = (u) => String(u).replace(/^https?:\/\/[^/]+/, '').slice(0, 120);
+  if (!p.first) return ['nothing played'];
+  if (!p.frags.length) {
+    const b = p.firstBreak;
+    return [`the first segment played is ${category(p.first.url)}${b ? ` of break ${b}` : ''} (${short(p.first.url)}${p.byTime ? ` at ${r2(p.first.start)}s` : ` sn ${p.first.sn}`}), not the pre-roll`];
+  }
+  if (!p.ofPreroll) why.push(`no played segment is of break ${PREROLL_BREAK_ID}`);
+  if (p.holes) why.push(`${p.holes} ${p.byTime ? 'time' : 'sn'} hole(s)`);
+  if (want.adAssets !== undefined && p.adAssets !== want.adAssets) why.push(`${p.adAssets} ad creatives, expected ${want.adAssets}`);
+  if (want.slate === true && !p.slate) why.push('no slate');
+  if (want.slate === false && p.slate) why.push('unexpected slate');
+  if (want.sec !== undefined && Math.abs(p.duration - want.sec) > BREAK_TOLERANCE_SEC) why.push(`fill ${r2(p.duration)}s, expected ${want.sec}s`);
+  if (!p.after) why.push('not left (run ended inside it)');
+  else if (!p.endBounded) why.push(`left to ${category(p.after.url)} ${short(p.after.url)}, not to the adjacent content`);
+  return why;
+}
+
+export function describePreroll(p) {
+  if (!p.frags.length) return 'none';
+  return describeRun({ frags: p.frags, byTime: p.byTime, duration: p.duration, firstSN: p.frags[0].sn,
+    lastSN: p.frags[p.frags.length - 1].sn, firstStart: p.frags[0].start,
+    end: p.frags[p.frags.length - 1].start + (p.frags[p.frags.length - 1].duration || 0) });
+}
+
 // ---------------------------------------------------------------- cc
 // Whenever two consecutive segments (by sequence number; DASH: by
 // presentation time) belong to different assets, the player's
@@ -226,18 +300,78 @@ export function periodWalk(played, timeline) {
   return problems;
 }
 
+// A piece of an origin Period X: X-X-E-{adN,slateN,resume} for the break of
+// event E, X-live-preroll-{adN,slateN,resume} for the live pre-roll (its break
+// id is not X-E); null for X itself.
+export function parsePeriodId(id) {
+  const m = /^(.+?)-\1-([^-]+)-(ad|slate)(\d+)$/.exec(id) || /^(.+?)-\1-([^-]+)-(resume)$/.exec(id)
+    || /^(.+?)-(live-preroll)-(ad|slate)(\d+)$/.exec(id) || /^(.+?)-(live-preroll)-(resume)$/.exec(id);
+  return m ? { base: m[1], event: m[2], what: m[3], n: m[4] === undefined ? null : Number(m[4]) } : null;
+}
+
+// The live pre-roll in the Periods playback went through: playback starts in
+// its ad Periods X-live-preroll-ad0.. (in order, as many as want.adAssets),
+// then its slate Periods (want.slate), and leaves them to X-live-preroll-resume
+// (or, when the pre-roll ends with its origin Period, to the next Period).
+// Returns problems.
+export function periodPreroll(played, timeline, want) {
+  if (!played.length) return ['no Period played'];
+  const ids = [];
+  let j = 0;
+  for (; j < played.length; j++) {
+    const q = parsePeriodId(played[j].id);
+    if (!q || q.event !== PREROLL_BREAK_ID || q.what === 'resume') break;
+    ids.push(played[j].id);
+  }
+  if (!ids.length) {
+    const pre = timeline.find((p) => { const q = parsePeriodId(p.id); return q && q.event === PREROLL_BREAK_ID; });
+    return [`playback started in ${played[0].id} at ${r2(played[0].from)}s, not in a ${PREROLL_BREAK_ID} ad Period`
+      + (pre ? ` (${pre.id} starts at ${r2(pre.start)}s)` : ` (no ${PREROLL_BREAK_ID} Period published)`)];
+  }
+  const why = [];
+  const qs = ids.map(parsePeriodId);
+  const ads = qs.filter((q) => q.what === 'ad').map((q) => q.n);
+  const slates = qs.filter((q) => q.what === 'slate').map((q) => q.n);
+  const firstSlate = qs.findIndex((q) => q.what === 'slate');
+  if (firstSlate >= 0 && qs.slice(firstSlate).some((q) => q.what === 'ad')) why.push('an ad Period after the slate');
+  if (ads.some((n, k) => n !== k)) why.push(`ad Periods out of order (${ads.join(',')})`);
+  if (slates.some((n, k) => n !== k)) why.push(`slate Periods out of order (${slates.join(',')})`);
+  if (want.adAssets !== undefined && ads.length !== want.adAssets) why.push(`${ads.length} ad Periods, expected ${want.adAssets}`);
+  if (want.slate === true && !slates.length) why.push('no slate Period');
+  if (want.slate === false && slates.length) why.push('unexpected slate Period');
+  const after = j < played.length ? played[j].id : null;
+  const base = qs[0].base;
+  const last = timeline.findIndex((p) => p.id === ids[ids.length - 1]);
+  const next = last >= 0 && last + 1 < timeline.length ? timeline[last + 1] : null;
+  if (!after) why.push('not left (run ended inside the pre-roll)');
+  else if (after !== `${base}-${PREROLL_BREAK_ID}-resume` && !(next && next.id === after && next.kind === 'content' && !parsePeriodId(after))) {
+    why.push(`left to ${after}, expected ${base}-${PREROLL_BREAK_ID}-resume`);
+  }
+  return why.length ? [`${ids.join(',')} -> ${after}: ${why.join(', ')}`] : [];
+}
+
+// DASH: the break a segment belongs to, from the published Period holding
+// its start: `live-preroll`, `X-E` for a break's ad/slate Periods X-X-E-*,
+// null for content (and when no Period holds it: then its reporting URL).
+export function periodBreakOf(timeline) {
+  return (f) => {
+    const p = typeof f.start === 'number' ? periodAt(timeline, f.start + 1e-3) : null;
+    if (!p) return breakIdOf(f.url);
+    const q = parsePeriodId(p.id);
+    if (!q || q.what === 'resume') return null;
+    return q.event === PREROLL_BREAK_ID ? PREROLL_BREAK_ID : `${q.base}-${q.event}`;
+  };
+}
+
 // The Period ids of whole breaks in the played order: content, the pod's ad
 // Periods X-X-E-ad0.. in order, its slate Periods X-X-E-slate0.., then
 // X-X-E-resume. Returns [{event, ids, ok, why}] for every break entered.
 export function periodBreaks(played, expect) {
   const out = [];
-  const parse = (id) => {
-    const m = /^(.+?)-\1-([^-]+)-(ad|slate)(\d+)$/.exec(id) || /^(.+?)-\1-([^-]+)-(resume)$/.exec(id);
-    return m ? { base: m[1], event: m[2], what: m[3], n: m[4] === undefined ? null : Number(m[4]) } : null;
-  };
+  const parse = parsePeriodId;
   for (let i = 0; i < played.length; i++) {
     const q = parse(played[i].id);
-    if (!q || q.what === 'resume') continue;
+    if (!q || q.what === 'resume' || q.event === PREROLL_BREAK_ID) continue; // the pre-roll: periodPreroll
     if (i > 0) { const prev = parse(played[i - 1].id); if (prev && prev.event === q.event && prev.what !== 'resume') continue; }
     // a break starts here
     const ids = [];

@@ -34,6 +34,17 @@ export function resolveReportingUrl(url) {
   return u.searchParams.get('u') || s;
 }
 
+// The break a segment was served for: the second path part of a reporting
+// URL, hex-encoded (`live-preroll` for the live pre-roll, `{Period}-{event}`
+// for a DASH mid-roll); null when the URL is not a reporting URL.
+export function breakIdOf(url) {
+  const s = String(url || '');
+  if (!s.includes('/v1/segment/')) return null;
+  let u;
+  try { u = new URL(s); } catch { return null; }
+  return unhex(u.pathname.replace(/^\/v1\/segment\//, '').split('/')[1]);
+}
+
 export function category(url) {
   const s = resolveReportingUrl(url);
   if (AD_DIRS.some((d) => s.includes(d))) return 'ad';
