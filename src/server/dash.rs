@@ -274,14 +274,15 @@ const DEFAULT_PRESENTATION_DELAY: f64 = 6.0;
 
 /// The live pre-roll break of this session, when the configuration has one. It
 /// starts where the session's player joins, on its first MPD: the live edge less
-/// the MPD's `suggestedPresentationDelay` and less `maxSegmentDuration`, down to
-/// a segment boundary. Players differ here: dash.js starts at the edge less the
-/// delay, Shaka one `maxSegmentDuration` earlier; the earlier point means every
-/// player starts inside the pre-roll (dash.js in its second segment, where the
-/// segment is shorter than `maxSegmentDuration`) rather than in content before
-/// it. That time is remembered in the session store so every refresh and
-/// instance places it alike. It lasts `live_preroll_max_duration_secs`, cut at
-/// the end of its Period.
+/// the MPD's `suggestedPresentationDelay`, down to a segment boundary. Players
+/// differ by up to one `maxSegmentDuration` there: dash.js starts at that point
+/// (inside the pre-roll's first segment), Shaka one `maxSegmentDuration` earlier
+/// (it plays up to that much of what comes before, then the whole pre-roll). No
+/// start serves both at the pre-roll's first frame; this one lets every player
+/// see the whole ad or all but the part of its first segment before the join.
+/// The time is remembered in the session store so every refresh and instance
+/// places it alike. It lasts `live_preroll_max_duration_secs`, cut at the end
+/// of its Period.
 async fn live_preroll(
     st: &AppState,
     channel: &Channel,
@@ -314,12 +315,7 @@ async fn live_preroll(
             .attr("suggestedPresentationDelay")
             .and_then(|d| mpd::parse_duration(&d))
             .unwrap_or(DEFAULT_PRESENTATION_DELAY);
-        let max_segment = doc
-            .root
-            .attr("maxSegmentDuration")
-            .and_then(|d| mpd::parse_duration(&d))
-            .unwrap_or(0.0);
-        let edge = now - ast as f64 - delay - max_segment;
+        let edge = now - ast as f64 - delay;
         let (i, start, _) = holding(edge)?;
         let seg = segment_duration(periods.get(i)?).unwrap_or(1.0);
         let join = start + ((edge - start) / seg).floor().max(0.0) * seg;

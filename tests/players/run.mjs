@@ -549,7 +549,7 @@ async function playJob(job, ctx) {
       // live pre-roll: stop once it went by and content played on (or when
       // content played first: no pre-roll will come)
       if (sc.expect.preroll) {
-        const pre = prerollPlay(st.changed, { byTime: sc.format === 'dash' });
+        const pre = prerollPlay(st.changed, { byTime: sc.format === 'dash', leadInSec: sc.expect.preroll.leadInSec || 0 });
         if (pre.frags.length && pre.after && pre.content >= PREROLL_CONTENT_SEC) { stopReason = 'pre-roll done'; break; }
         if (!pre.frags.length && firstCt !== null && st.ct - firstCt >= 2 * PREROLL_CONTENT_SEC) { stopReason = 'no pre-roll first'; break; }
         continue;
@@ -664,7 +664,7 @@ function evaluateCommon(sc, log, network, res, check) {
 // pre-roll, then at least PREROLL_CONTENT_SEC of content (a mid-roll in
 // between may come, and is not required).
 function checkPreroll(sc, changed, res, check, opts) {
-  const pre = prerollPlay(changed, opts);
+  const pre = prerollPlay(changed, { ...opts, leadInSec: sc.expect.preroll.leadInSec || 0 });
   res.info.preroll = describePreroll(pre);
   res.info.contentAfterPreroll = r2(pre.content);
   const why = prerollMatches(pre, sc.expect.preroll);

@@ -13,7 +13,8 @@
 //     breakSec    length of the break the fill must cover (sum of segment durations)
 //     contentMayFill  (live) the break may be passed through as content (no ad/slate run at all)
 //     preroll     (live) the stream has a live pre-roll where the session joins:
-//                 {adAssets, sec, slate}. Playback must start with it (only
+//                 {adAssets, sec, slate, leadInSec}. Playback must start with
+//                 it, after at most leadInSec of other segments (only
 //                 segments of break `live-preroll`, no holes, that many ad
 //                 creatives, slate or not, `sec` long), then go to the
 //                 adjacent content and play at least 10 s of content
@@ -63,10 +64,10 @@ export const SCENARIOS = [
   },
   {
     // demo-live-preroll: demo-live plus a 10 s live pre-roll of one ad (its own
-    // ADS template, pod=single) where the session joins; the player starts
-    // when the pre-roll does not reach into a signalled break (joinGate)
+    // ADS template, pod=single) where the session joins, whenever that is (a
+    // signalled break it overlaps plays as content)
     id: 'hls-live-preroll', stream: 'hls-live-preroll', format: 'hls', query: '?pod=single', live: true,
-    rate: 1, timeoutSec: 100, ffmpegSeconds: 50, joinGate: { playlist: '/demo/origin/live/v0/index.m3u8', limitSec: 40 },
+    rate: 1, timeoutSec: 100, ffmpegSeconds: 50,
     expect: { preroll: { adAssets: 1, sec: 10, slate: false }, adAssets: 1 },
   },
   {
@@ -82,11 +83,12 @@ export const SCENARIOS = [
       'vod-vod-2-ad0', 'vod-vod-2-ad1'],
   },
   {
-    // the same on DASH (splicepoint leaves the pre-roll out where it would
-    // overlap a signalled break)
+    // the same on DASH. dash.js starts at the live edge less the MPD's
+    // suggestedPresentationDelay, where splicepoint starts the pre-roll; Shaka
+    // one maxSegmentDuration (2.1 s) earlier: it may play that much first
     id: 'dash-live-preroll', stream: 'dash-live-preroll', format: 'dash', query: '?pod=single', live: true,
     rate: 1, timeoutSec: 100, joinGate: { mpd: '/demo/origin/dash/live/manifest.mpd', limitSec: 75 },
-    expect: { preroll: { adAssets: 1, sec: 10, slate: false }, adAssets: 1 },
+    expect: { preroll: { adAssets: 1, sec: 10, slate: false, leadInSec: 2.1 }, adAssets: 1 },
   },
 ];
 

@@ -154,15 +154,25 @@ export function describeRun(r) {
 // there the Period holding it tells, see periodBreakOf).
 export const PREROLL_BREAK_ID = 'live-preroll';
 export const PREROLL_CONTENT_SEC = 10; // content that must play after the pre-roll
-export function prerollPlay(changed, { byTime = false, breakOf = (f) => breakIdOf(f.url) } = {}) {
+// leadInSec: seconds of other segments (content, or another break's) that may
+// be played before the pre-roll: DASH players start up to one
+// maxSegmentDuration apart (Shaka before dash.js), so one of them may start
+// just before it.
+export function prerollPlay(changed, { byTime = false, breakOf = (f) => breakIdOf(f.url), leadInSec = 0 } = {}) {
   const { key, adjacent } = segmentOrder(byTime);
   const frags = [];
   for (const f of changed) {
     if (frags.length && key(frags[frags.length - 1]) === key(f)) continue;
     frags.push(f);
   }
-  const out = { first: frags[0] || null, frags: [], holes: 0, after: null, endBounded: false, content: 0, byTime };
+  const out = { first: frags[0] || null, frags: [], holes: 0, after: null, endBounded: false, content: 0, byTime, leadIn: 0 };
+  const ofPreroll = (f) => (category(f.url) === 'ad' || category(f.url) === 'slate') && breakOf(f) === PREROLL_BREAK_ID;
   let i = 0;
+  while (i < frags.length && !ofPreroll(frags[i]) && out.leadIn + (frags[i].duration || 0) <= leadInSec + 1e-6) {
+    out.leadIn += frags[i].duration || 0;
+    i++;
+  }
+  if (i === frags.length || !ofPreroll(frags[i])) { i = 0; out.leadIn = 0; }
   for (; i < frags.length; i++) {
     const f = frags[i];
     const cat = category(f.url);
@@ -318,6 +328,10 @@ export function periodPreroll(played, timeline, want) {
   if (!played.length) return ['no Period played'];
   const ids = [];
   let j = 0;
+  // up to want.leadInSec of other Periods may play first (see prerollPlay)
+  const isPre = (p) => { const q = parsePeriodId(p.id); return q && q.event === PREROLL_BREAK_ID && q.what !== 'resume'; };
+  const k = played.findIndex(isPre);
+  if (k > 0 && played[k].from - played[0].from <= (want.leadInSec || 0) + 0.25) j = k;
   for (; j < played.length; j++) {
     const q = parsePeriodId(played[j].id);
     if (!q || q.event !== PREROLL_BREAK_ID || q.what === 'resume') break;
