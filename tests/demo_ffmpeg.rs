@@ -8,8 +8,12 @@ use std::sync::Arc;
 use splicepoint::demo::{Demo, DemoOptions};
 use splicepoint::server::{router, AppState};
 
+/// Longest an ffmpeg run may take (killed then, and the test fails).
+const FFMPEG_LIMIT_SECS: &str = "240";
+
 fn ffmpeg(url: &str, seconds: Option<u32>) -> (bool, String) {
-    let mut cmd = Command::new("ffmpeg");
+    let mut cmd = Command::new("timeout");
+    cmd.args([FFMPEG_LIMIT_SECS, "ffmpeg"]);
     cmd.args(["-nostdin", "-hide_banner", "-v", "warning", "-i", url]);
     if let Some(t) = seconds {
         cmd.args(["-t", &t.to_string()]);
@@ -55,8 +59,9 @@ async fn ffmpeg_decodes_the_stitched_demo_streams() {
         .filter(|(n, _)| n.starts_with("hls-"))
     {
         let before = demo.ad_segments_served();
-        // Live: 40 s from the live edge covers a whole 16 s break every 30 s.
-        let seconds = (name == "hls-live").then_some(40);
+        // Live (a live stream never ends): 40 s from the live edge covers a
+        // whole 16 s break every 30 s, or the pre-roll where it joins.
+        let seconds = name.contains("-live").then_some(40);
         let url2 = url.clone();
         let (ok, log) = tokio::task::spawn_blocking(move || ffmpeg(&url2, seconds))
             .await
