@@ -225,9 +225,13 @@ async fn env_with(stores: Vec<Arc<dyn SessionStore>>) -> Env {
         .with_state(up.clone());
     let upstream = serve(app).await;
     *up.base.lock().unwrap() = upstream.clone();
+    let mut pre = channel("pre", &upstream, true).raw;
+    pre.live_preroll_ads_url = Some(format!("{upstream}/ads/vast?pod=one&sid=[session.id]"));
+    pre.live_preroll_max_duration_secs = 10.0;
     let channels = [
         channel("t", &upstream, true),
         channel("noslate", &upstream, false),
+        pre.validate("test", "pre").unwrap(),
     ]
     .into_iter()
     .map(|c| (c.name.clone(), Arc::new(c)))
@@ -664,4 +668,42 @@ async fn media_playlist_asked_directly_redirects_to_its_session() {
         }
     }
     assert_eq!(e.up.ads_calls.lock().unwrap().get(&sid), Some(&1));
+}
+
+/// A session that joins inside a signalled break (CUE-OUT at k = 5, CONT to 12)
+/// gets its pre-roll (k = 6..=10) over that break, and every published sequence
+/// number keeps its segment, also once the CUE-OUT and then the pre-roll's start
+/// have left the window (the break then shows only through CUE-OUT-CONT).
+#[tokio::test]
+async fn live_preroll_over_a_break_joined_mid_way_keeps_the_timeline() {
+    let e = env().await;
+    let variants = e.session("pre", "live/master.m3u8").await;
+    let mut seen: BTreeMap<u64, (String, u64)> = BTreeMap::new();
+    // The origin window at tick t is k = t..=t + 5: join at tick 3 (3..=8).
+    for tick in 3..=18u64 {
+        let (status, text) = e.get(&format!("{}?tick={tick}", variants[0])).await;
+        assert_eq!(status, 200, "{text}");
+        let pl = parse_media(&text).unwrap();
+        for s in &pl.segments {
+            let entry = (real_uri(&s.uri), s.cc);
+            if let Some(prev) = seen.get(&s.msn) {
+                assert_eq!(
+                    prev, &entry,
+                    "msn {} changed at tick {tick}:\n{text}",
+                    s.msn
+                );
+            }
+            seen.insert(s.msn, entry);
+        }
+    }
+    let ads: Vec<&u64> = seen
+        .iter()
+        .filter(|(_, (u, _))| u.contains("/ads/ad10/"))
+        .map(|(m, _)| m)
+        .collect();
+    assert_eq!(ads, [&6, &7, &8, &9, &10], "one 10 s pre-roll: {seen:?}");
+    // Content after the pre-roll continues with the origin's own numbering.
+    let last = seen.iter().next_back().unwrap();
+    assert_eq!(*last.0, 23);
+    assert!(last.1 .0.ends_with("seg23.ts"), "{last:?}");
 }

@@ -187,18 +187,21 @@ async fn personalize(
     let with_preroll;
     let breaks: &[AdBreak] = match live_preroll(st, channel, session, pl, &records).await {
         Some((pre, span)) => {
+            // A break whose start slid out of the window is matched to the
+            // session's unfinished record: that of the pre-roll is the pre-roll
+            // itself, placed here once.
+            let ids = effective_break_ids(pl, breaks, &records);
             with_preroll = std::iter::once(pre)
                 .chain(
                     breaks
                         .iter()
-                        .filter(|b| {
-                            // (The pre-roll's own record may have come back as
-                            // an unmarked break: it is placed here, once.)
-                            b.id != LIVE_PREROLL
+                        .zip(ids)
+                        .filter(|(b, id)| {
+                            id.as_deref() != Some(LIVE_PREROLL)
                                 && (!crate::breaks::overlaps_msns(pl, b, span)
                                     || records.iter().any(|r| r.break_id == b.id))
                         })
-                        .cloned(),
+                        .map(|(b, _)| b.clone()),
                 )
                 .collect::<Vec<_>>();
             &with_preroll
