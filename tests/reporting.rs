@@ -13,7 +13,7 @@ use axum::Router;
 use splicepoint::config::PlaybackConfig;
 use splicepoint::hls::model::parse_media;
 use splicepoint::server::{router, AppState};
-use splicepoint::session::{MemoryStore, RedisStore, SessionStore};
+use splicepoint::session::{MemoryStore, SessionStore};
 
 #[path = "common/redis_server.rs"]
 mod redis_server;
@@ -290,14 +290,7 @@ async fn two_instances_sharing_redis_fire_each_beacon_once() {
     let Some(redis) = redis_server::RedisServer::start() else {
         return;
     };
-    let mut stores: Vec<Arc<dyn SessionStore>> = Vec::new();
-    for _ in 0..2 {
-        stores.push(Arc::new(
-            RedisStore::connect(&redis.url, "splicepoint:s:")
-                .await
-                .unwrap(),
-        ));
-    }
+    let stores = redis.stores(2).await;
     let e = env_with(stores).await;
     let (loc, segs) = e.playlist().await;
     // The other instance serves the same personalized playlist.

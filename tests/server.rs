@@ -13,7 +13,7 @@ use axum::Router;
 use splicepoint::config::{Channel, PlaybackConfig};
 use splicepoint::hls::model::parse_media;
 use splicepoint::server::{router, AppState};
-use splicepoint::session::{MemoryStore, RedisStore, SessionStore};
+use splicepoint::session::{MemoryStore, SessionStore};
 
 #[path = "common/redis_server.rs"]
 mod redis_server;
@@ -324,14 +324,7 @@ async fn live_window_over_two_instances_sharing_redis() {
     let Some(redis) = redis_server::RedisServer::start() else {
         return;
     };
-    let mut stores: Vec<Arc<dyn SessionStore>> = Vec::new();
-    for _ in 0..2 {
-        stores.push(Arc::new(
-            RedisStore::connect(&redis.url, "splicepoint:s:")
-                .await
-                .unwrap(),
-        ));
-    }
+    let stores = redis.stores(2).await;
     live_window_check(&env_with(stores).await).await;
 }
 

@@ -55,6 +55,22 @@ impl RedisServer {
         panic!("redis-server on port {port} did not answer PING within 5 s");
     }
 
+    /// `n` stores on it, as `n` instances would have (one key prefix).
+    #[allow(dead_code)] // not every test file that includes this module uses it
+    pub async fn stores(
+        &self,
+        n: usize,
+    ) -> Vec<std::sync::Arc<dyn splicepoint::session::SessionStore>> {
+        let mut out: Vec<std::sync::Arc<dyn splicepoint::session::SessionStore>> = Vec::new();
+        for _ in 0..n {
+            let store = splicepoint::session::RedisStore::connect(&self.url, "splicepoint:s:")
+                .await
+                .expect("connect to the test Redis");
+            out.push(std::sync::Arc::new(store));
+        }
+        out
+    }
+
     /// Stop it now (an outage).
     pub fn stop(&mut self) {
         let _ = self.child.kill();
