@@ -112,6 +112,19 @@ async fn contract(store: &dyn SessionStore) {
             ("beacon:b1:0:zz".to_string(), "x".to_string())
         ]
     );
+    // value_or_insert: the first value stands, and is what every caller gets.
+    assert_eq!(
+        store.value_or_insert(&id, "preroll", "82").await.as_deref(),
+        Some("82")
+    );
+    assert_eq!(
+        store.value_or_insert(&id, "preroll", "90").await.as_deref(),
+        Some("82")
+    );
+    assert!(store
+        .value_or_insert(&unknown, "preroll", "1")
+        .await
+        .is_none());
     store.set_value(&unknown, "k", "v").await;
     assert!(store.value(&unknown, "k").await.is_none());
 

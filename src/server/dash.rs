@@ -304,8 +304,8 @@ async fn live_preroll(
             .or_else(|| starts.get(i + 1).map(|n| n.1));
         Some((i, start, end))
     };
-    const KEY: &str = "dash-preroll-at";
-    if st.sessions.value(&session.id, KEY).await.is_none() {
+    // Where a player joining now starts (the first MPD's answer stands).
+    let join = || -> Option<f64> {
         let ast = doc
             .root
             .attr("availabilityStartTime")
@@ -318,12 +318,18 @@ async fn live_preroll(
         let edge = now - ast as f64 - delay;
         let (i, start, _) = holding(edge)?;
         let seg = segment_duration(periods.get(i)?).unwrap_or(1.0);
-        let join = start + ((edge - start) / seg).floor().max(0.0) * seg;
-        st.sessions
-            .set_once(&session.id, KEY, &format!("{join:.3}"))
-            .await;
-    }
-    let t0: f64 = st.sessions.value(&session.id, KEY).await?.parse().ok()?;
+        Some(start + ((edge - start) / seg).floor().max(0.0) * seg)
+    };
+    const KEY: &str = "dash-preroll-at";
+    let t0 = match join() {
+        Some(j) => {
+            st.sessions
+                .value_or_insert(&session.id, KEY, &format!("{j:.3}"))
+                .await
+        }
+        None => st.sessions.value(&session.id, KEY).await,
+    };
+    let t0: f64 = t0?.parse().ok()?;
     let (period, start, end) = holding(t0)?;
     let mut duration = channel.raw.live_preroll_max_duration_secs;
     if let Some(end) = end {

@@ -455,12 +455,9 @@ async fn live_preroll(
     }
     let duration = channel.raw.live_preroll_max_duration_secs;
     let join = pl.segments[pl.segments.len().saturating_sub(3)].msn;
-    st.sessions
-        .set_once(&session.id, "preroll-msn", &join.to_string())
-        .await;
     let start_msn: u64 = st
         .sessions
-        .value(&session.id, "preroll-msn")
+        .value_or_insert(&session.id, "preroll-msn", &join.to_string())
         .await?
         .parse()
         .ok()?;

@@ -377,6 +377,20 @@ impl SessionStore for RedisStore {
         })
     }
 
+    fn value_or_insert(
+        &self,
+        id: &SessionId,
+        key: &str,
+        value: &str,
+    ) -> BoxFuture<'_, Option<String>> {
+        let (id, field, value) = (id.clone(), format!("v:{key}"), value.to_string());
+        Box::pin(async move {
+            self.set_if_absent(&id, &field, &value)
+                .await
+                .map(|(_, standing)| standing)
+        })
+    }
+
     fn set_value(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, ()> {
         let (id, field, value) = (id.clone(), format!("v:{key}"), value.to_string());
         Box::pin(async move {

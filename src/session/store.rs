@@ -163,6 +163,15 @@ pub trait SessionStore: Send + Sync {
     /// for every later one (and for an unknown session). Beacons use it to fire
     /// once per session, whichever instance serves the segment.
     fn set_once(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, bool>;
+    /// Set `key` to `value` unless it is set, and return the value that stands
+    /// (`None` for an unknown session): what the first caller wrote, whichever
+    /// instance it was. One round trip in a shared store.
+    fn value_or_insert(
+        &self,
+        id: &SessionId,
+        key: &str,
+        value: &str,
+    ) -> BoxFuture<'_, Option<String>>;
     /// Set `key` to `value`.
     fn set_value(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, ()>;
     /// The value of `key`.
@@ -336,6 +345,20 @@ impl SessionStore for MemoryStore {
             }
             state.values.insert(key, value);
             true
+        })
+    }
+
+    fn value_or_insert(
+        &self,
+        id: &SessionId,
+        key: &str,
+        value: &str,
+    ) -> BoxFuture<'_, Option<String>> {
+        let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
+        Box::pin(async move {
+            let entry = self.sessions.get(&id).await?;
+            let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            Some(state.values.entry(key).or_insert(value).clone())
         })
     }
 
