@@ -59,6 +59,25 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 ";
 
+/// The fields of a session hash whose names start with one of ARGV, with their
+/// values (flat: field, value, ...): a live request reads its records without
+/// the decisions and beacon claims beside them.
+const FIELDS_WITH_PREFIX: &str = r"
+local out = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local f = all[i]
+  for _, p in ipairs(ARGV) do
+    if string.sub(f, 1, #p) == p then
+      table.insert(out, f)
+      table.insert(out, all[i + 1])
+      break
+    end
+  end
+end
+return out
+";
+
 /// Merge break records (see [`SessionStore::merge_records`]), then keep only the
 /// newest `ARGV[1]` completed ones. ARGV: keep, then per record: break id, record
 /// JSON, anchor (`"{msn} {offset}"`), done JSON or "".
@@ -108,6 +127,7 @@ pub struct RedisStore {
     set_if_absent: Arc<Script>,
     set: Arc<Script>,
     merge: Arc<Script>,
+    fields: Arc<Script>,
 }
 
 impl RedisStore {
@@ -134,6 +154,7 @@ impl RedisStore {
             set_if_absent: Arc::new(Script::new(SET_IF_ABSENT)),
             set: Arc::new(Script::new(SET)),
             merge: Arc::new(Script::new(MERGE_RECORDS)),
+            fields: Arc::new(Script::new(FIELDS_WITH_PREFIX)),
         })
     }
 
@@ -157,13 +178,21 @@ impl RedisStore {
         }
     }
 
-    async fn all_fields(&self, id: &SessionId) -> HashMap<String, String> {
+    /// The session's fields starting with one of `prefixes`.
+    async fn fields(&self, id: &SessionId, prefixes: &[&str]) -> HashMap<String, String> {
         let mut con = self.con.clone();
-        let r = redis::cmd("HGETALL")
-            .arg(self.key(id))
-            .query_async(&mut con)
-            .await;
-        self.failed("hgetall", r).unwrap_or_default()
+        let mut call = self.fields.key(self.key(id));
+        for p in prefixes {
+            call.arg(*p);
+        }
+        let r: redis::RedisResult<Vec<String>> = call.invoke_async(&mut con).await;
+        let flat = self.failed("fields", r).unwrap_or_default();
+        let mut out = HashMap::with_capacity(flat.len() / 2);
+        let mut it = flat.into_iter();
+        while let (Some(f), Some(v)) = (it.next(), it.next()) {
+            out.insert(f, v);
+        }
+        out
     }
 
     async fn set_if_absent(
@@ -323,7 +352,7 @@ impl SessionStore for RedisStore {
 
     fn records(&self, id: &SessionId) -> BoxFuture<'_, Vec<BreakRecord>> {
         let id = id.clone();
-        Box::pin(async move { records_from(&self.all_fields(&id).await) })
+        Box::pin(async move { records_from(&self.fields(&id, &["r:", "a:", "x:"]).await) })
     }
 
     fn merge_records(&self, id: &SessionId, updates: Vec<BreakRecord>) -> BoxFuture<'_, ()> {
@@ -354,7 +383,7 @@ impl SessionStore for RedisStore {
         let id = id.clone();
         Box::pin(async move {
             let mut all: Vec<(String, Arc<Decision>)> = self
-                .all_fields(&id)
+                .fields(&id, &["d:"])
                 .await
                 .into_iter()
                 .filter_map(|(f, v)| {
@@ -423,10 +452,10 @@ impl SessionStore for RedisStore {
         let (id, prefix) = (id.clone(), format!("v:{prefix}"));
         Box::pin(async move {
             let mut all: Vec<(String, String)> = self
-                .all_fields(&id)
+                .fields(&id, &[&prefix])
                 .await
                 .into_iter()
-                .filter_map(|(f, v)| f.starts_with(&prefix).then(|| (f[2..].to_string(), v)))
+                .filter_map(|(f, v)| Some((f.strip_prefix("v:")?.to_string(), v)))
                 .collect();
             all.sort();
             all
