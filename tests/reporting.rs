@@ -497,6 +497,25 @@ async fn explicit_client_side_session() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    // Parameters follow the query parameters' rules (name, length, count).
+    let too_many: String = (0..65)
+        .map(|n| format!("\"p{n}\":\"1\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    for body in [
+        r#"{"adsParams":{"bad name":"1"}}"#.to_string(),
+        format!(r#"{{"playerParams":{{"v":"{}"}}}}"#, "x".repeat(2000)),
+        format!(r#"{{"adsParams":{{{too_many}}}}}"#),
+    ] {
+        let bad = e
+            .http
+            .post(format!("{}/v1/session/r/vod/index.m3u8", e.proxy))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400, "{body}");
+    }
 }
 
 #[tokio::test]

@@ -651,29 +651,39 @@ pub fn origin_url_under(origin: &Url, path: &str, query: Option<&str>) -> Result
 pub fn player_params(query: Option<&str>) -> Result<BTreeMap<String, String>, Error> {
     let mut out = BTreeMap::new();
     for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        if k.is_empty()
-            || k.len() > 64
-            || !k
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        {
-            return Err(Error::BadRequest(format!(
-                "bad player parameter name `{k}`"
-            )));
-        }
-        if v.len() > MAX_PARAM_VALUE {
-            return Err(Error::BadRequest(format!(
-                "player parameter `{k}` is too long"
-            )));
-        }
         // `ads.NAME=value` (MediaTailor's form) is `[player_params.NAME]` too.
-        let k = k.strip_prefix("ads.").unwrap_or(&k).to_string();
-        out.insert(k, v.into_owned());
-        if out.len() > MAX_PLAYER_PARAMS {
-            return Err(Error::BadRequest("too many player parameters".into()));
-        }
+        add_player_param(&mut out, k.strip_prefix("ads.").unwrap_or(&k), &v)?;
     }
     Ok(out)
+}
+
+/// Add one player parameter, refusing a bad name, an overlong value, or one
+/// parameter too many (query parameters and explicit sessions' JSON alike).
+pub(super) fn add_player_param(
+    params: &mut BTreeMap<String, String>,
+    name: &str,
+    value: &str,
+) -> Result<(), Error> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        return Err(Error::BadRequest(format!(
+            "bad player parameter name `{name}`"
+        )));
+    }
+    if value.len() > MAX_PARAM_VALUE {
+        return Err(Error::BadRequest(format!(
+            "player parameter `{name}` is too long"
+        )));
+    }
+    params.insert(name.to_string(), value.to_string());
+    if params.len() > MAX_PLAYER_PARAMS {
+        return Err(Error::BadRequest("too many player parameters".into()));
+    }
+    Ok(())
 }
 
 fn header_str(headers: &HeaderMap, name: &str) -> String {

@@ -355,10 +355,7 @@ pub async fn create_session(
     let mut session = new_session(&channel, &req, None)?;
     let mut params = BTreeMap::new();
     for (k, v) in body.player_params.into_iter().chain(body.ads_params) {
-        if k.is_empty() || k.len() > 64 || v.len() > 1024 {
-            return Err(Error::BadRequest(format!("bad parameter `{k}`")));
-        }
-        params.insert(k, v);
+        super::hls::add_player_param(&mut params, &k, &v)?;
     }
     channel
         .resolve_aliases(&mut params)
