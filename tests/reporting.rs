@@ -187,24 +187,27 @@ impl Env {
             .unwrap();
         assert_eq!(r.status(), 302);
         let loc = r.headers()["location"].to_str().unwrap().to_string();
+        let segs = self.segment_uris_at(0, &loc).await;
+        (loc, segs)
+    }
+
+    /// The segment URIs of the media playlist at `path`, through instance `n`.
+    async fn segment_uris_at(&self, n: usize, path: &str) -> Vec<String> {
         let text = self
             .http
-            .get(format!("{}{loc}", self.proxy))
+            .get(format!("{}{path}", self.proxies[n]))
             .send()
             .await
             .unwrap()
             .text()
             .await
             .unwrap();
-        (
-            loc,
-            parse_media(&text)
-                .unwrap()
-                .segments
-                .iter()
-                .map(|s| s.uri.clone())
-                .collect(),
-        )
+        parse_media(&text)
+            .unwrap()
+            .segments
+            .iter()
+            .map(|s| s.uri.clone())
+            .collect()
     }
 
     async fn fetch(&self, uri: &str) -> u16 {
@@ -294,22 +297,7 @@ async fn two_instances_sharing_redis_fire_each_beacon_once() {
     let e = env_with(stores).await;
     let (loc, segs) = e.playlist().await;
     // The other instance serves the same personalized playlist.
-    let other = e
-        .http
-        .get(format!("{}{loc}", e.proxies[1]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let other: Vec<String> = parse_media(&other)
-        .unwrap()
-        .segments
-        .iter()
-        .map(|s| s.uri.clone())
-        .collect();
-    assert_eq!(other, segs);
+    assert_eq!(e.segment_uris_at(1, &loc).await, segs);
     for (n, s) in segs[..6].iter().enumerate() {
         assert_eq!(e.fetch_at(n % 2, s).await, 302);
         // The retry goes to the other instance.
@@ -455,21 +443,7 @@ async fn explicit_client_side_session() {
         .as_str()
         .unwrap()
         .starts_with("/v1/tracking/"));
-    let text = e
-        .http
-        .get(format!("{}{manifest}", e.proxy))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let segs: Vec<String> = parse_media(&text)
-        .unwrap()
-        .segments
-        .iter()
-        .map(|s| s.uri.clone())
-        .collect();
+    let segs = e.segment_uris_at(0, manifest).await;
     assert!(
         segs[0].ends_with("/origin/ad4/s0.ts"),
         "client mode: direct ad URIs, {segs:?}"
