@@ -165,13 +165,7 @@ async fn personalize(
     };
     // A break the session is inside of that the window no longer marks.
     let with_unmarked;
-    // (The live pre-roll places itself, from its own record.)
-    let others: Vec<_> = records
-        .iter()
-        .filter(|r| r.break_id != LIVE_PREROLL)
-        .cloned()
-        .collect();
-    let breaks: &[AdBreak] = match live.then(|| unmarked_break(pl, breaks, &others)).flatten() {
+    let breaks: &[AdBreak] = match live.then(|| unmarked_break(pl, breaks, &records)).flatten() {
         Some(b) => {
             with_unmarked = std::iter::once(b)
                 .chain(breaks.iter().cloned())
@@ -187,9 +181,10 @@ async fn personalize(
     let with_preroll;
     let breaks: &[AdBreak] = match live_preroll(st, channel, session, pl, &records).await {
         Some((pre, span)) => {
-            // A break whose start slid out of the window is matched to the
-            // session's unfinished record: that of the pre-roll is the pre-roll
-            // itself, placed here once.
+            // A break whose start slid out of the window (signalled only by
+            // CUE-OUT-CONT, or rebuilt from a record by unmarked_break) is
+            // matched to the session's unfinished record: matched to the
+            // pre-roll's, it is the pre-roll itself, placed here once.
             let ids = effective_break_ids(pl, breaks, &records);
             with_preroll = std::iter::once(pre)
                 .chain(
