@@ -7,6 +7,10 @@ use splicepoint::config::load_dir;
 use splicepoint::server::admin::spawn_reloader;
 use splicepoint::server::{router, AppState};
 
+#[path = "common/serve.rs"]
+mod serve;
+use serve::serve;
+
 const A: &str = "origin = \"http://origin.example/a/\"\nads_url = \"http://ads.example/vast\"\n";
 
 async fn start(token: Option<&str>) -> (String, std::path::PathBuf, AppState) {
@@ -20,10 +24,7 @@ async fn start(token: Option<&str>) -> (String, std::path::PathBuf, AppState) {
     let mut state = AppState::new(Arc::new(load_dir(&dir).unwrap()));
     state.config_dir = Some(dir.clone());
     state.admin_token = token.map(Into::into);
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    let app = router(state.clone());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let url = serve(router(state.clone())).await;
     (url, dir, state)
 }
 

@@ -15,6 +15,10 @@ use splicepoint::hls::model::parse_media;
 use splicepoint::server::report::unhex;
 use splicepoint::server::{router, AppState};
 
+#[path = "common/serve.rs"]
+mod serve;
+use serve::serve;
+
 type Base = Arc<Mutex<String>>;
 
 fn live(last: u64) -> String {
@@ -65,9 +69,7 @@ async fn proxy(tune: impl FnOnce(&mut PlaybackConfig, &str)) -> (String, reqwest
     let app = Router::new()
         .route("/{*path}", get(upstream))
         .with_state(base.clone());
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let up = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let up = serve(app).await;
     *base.lock().unwrap() = up.clone();
     let mut cfg = PlaybackConfig {
         origin: format!("{up}/"),
@@ -78,9 +80,7 @@ async fn proxy(tune: impl FnOnce(&mut PlaybackConfig, &str)) -> (String, reqwest
     tune(&mut cfg, &up);
     let channel = cfg.validate("test", "c").unwrap();
     let state = AppState::new(Arc::new([("c".to_string(), Arc::new(channel))].into()));
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
+    let url = serve(router(state)).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

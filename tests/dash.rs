@@ -12,6 +12,10 @@ use splicepoint::config::PlaybackConfig;
 use splicepoint::dash::{parse, Element};
 use splicepoint::server::{router, AppState};
 
+#[path = "common/serve.rs"]
+mod serve;
+use serve::serve;
+
 type Base = Arc<std::sync::Mutex<String>>;
 
 const SETS: &str = r#"
@@ -145,9 +149,7 @@ async fn env() -> (String, reqwest::Client) {
     let app = Router::new()
         .route("/origin/{*path}", get(origin))
         .with_state(base.clone());
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let upstream = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let upstream = serve(app).await;
     *base.lock().unwrap() = upstream.clone();
     let channel = PlaybackConfig {
         origin: format!("{upstream}/origin/"),
@@ -173,9 +175,7 @@ async fn env() -> (String, reqwest::Client) {
         ]
         .into(),
     ));
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
+    let proxy = serve(router(state)).await;
     (
         proxy,
         reqwest::Client::builder()

@@ -15,6 +15,10 @@ use splicepoint::hls::model::parse_media;
 use splicepoint::server::{router, AppState};
 use splicepoint::session::{MemoryStore, SessionStore};
 
+#[path = "common/serve.rs"]
+mod serve;
+use serve::serve;
+
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
@@ -141,9 +145,7 @@ async fn env_with(stores: Vec<Arc<dyn SessionStore>>) -> Env {
     let app = Router::new()
         .route("/{*path}", get(upstream))
         .with_state(up.clone());
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    let base = serve(app).await;
     *up.base.lock().unwrap() = base.clone();
     let channel = PlaybackConfig {
         origin: format!("{base}/origin/"),
@@ -157,9 +159,7 @@ async fn env_with(stores: Vec<Arc<dyn SessionStore>>) -> Env {
     let mut proxies = Vec::new();
     for store in stores {
         let state = AppState::with_store(channels.clone(), store);
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        proxies.push(format!("http://{}", l.local_addr().unwrap()));
-        tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
+        proxies.push(serve(router(state)).await);
     }
     let proxy = proxies[0].clone();
     let http = reqwest::Client::builder()

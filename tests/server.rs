@@ -15,6 +15,10 @@ use splicepoint::hls::model::parse_media;
 use splicepoint::server::{router, AppState};
 use splicepoint::session::{MemoryStore, SessionStore};
 
+#[path = "common/serve.rs"]
+mod serve;
+use serve::serve;
+
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
@@ -188,13 +192,6 @@ struct Env {
     /// Every instance (the first is `proxy`).
     proxies: Vec<String>,
     http: reqwest::Client,
-}
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
 }
 
 fn channel(name: &str, upstream: &str, slate: bool) -> Channel {

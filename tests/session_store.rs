@@ -3,6 +3,8 @@
 
 #[path = "common/redis_server.rs"]
 mod redis_server;
+#[path = "common/serve.rs"]
+mod serve;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -266,13 +268,7 @@ async fn redis_outage_is_a_503_not_an_unknown_session() {
         Arc::new([("c".to_string(), Arc::new(channel))].into()),
         store.clone(),
     );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(l, splicepoint::server::router(state))
-            .await
-            .unwrap()
-    });
+    let proxy = serve::serve(splicepoint::server::router(state)).await;
     let mut s = session();
     s.channel = "c".into();
     let id = s.id.clone();
