@@ -15,7 +15,10 @@
 //!
 //! Every rule that must hold across instances (first decision stands, a beacon
 //! claimed once, records merged monotonically) is one Lua script, so it is atomic
-//! in Redis. Decisions never change once written, so they are also cached here.
+//! in Redis. A manifest request costs one round trip ([`SNAPSHOT`]) when nothing
+//! changes and two when it does ([`APPLY`]). The session and its decisions never
+//! change once written, so this instance keeps them after the first read and
+//! the snapshot script returns them only when they are new here.
 //!
 //! Failures: each command has a timeout ([`RESPONSE_TIMEOUT`]); an error is logged
 //! and counted, the call answers as if the data were absent, and
