@@ -25,7 +25,7 @@ use crate::breaks::DURATION_TOLERANCE;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DashAd {
     /// The ad MPD's first Period (AdaptationSets with their segment addressing).
-    pub period: Element,
+    pub period: Arc<Element>,
     /// Absolute base URL of the ad's segments (ad origin or ad CDN prefix).
     pub base_url: String,
     /// Duration, seconds.
@@ -89,7 +89,7 @@ pub fn prepare_ad(doc: &Document, url: &Url, prefix: Option<&str>) -> Option<Das
     let mut period = period;
     period.retain_elements(|e| e.local_name() != "BaseURL");
     Some(DashAd {
-        period,
+        period: Arc::new(period),
         base_url: base,
         duration,
     })

@@ -149,7 +149,7 @@ pub fn ad_rendition(pl: &MediaPlaylist, url: &Url, prefix: Option<&str>) -> AdRe
 }
 
 /// What we know of the content variant an ad must match.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct VariantTarget {
     /// `BANDWIDTH`, bits per second.
     pub bandwidth: Option<u64>,

@@ -136,12 +136,14 @@ impl OriginCache {
         purpose: Purpose,
     ) -> Result<Arc<Fetched>, Error> {
         let key = format!("{}\n{:?}\n{}", channel.name, purpose, url);
-        let load = self.load(channel, url, purpose);
+        // The last good copy is written when a fetch succeeds, not on every hit.
+        let load = async {
+            let f = self.load(channel, url, purpose).await?;
+            self.last_good.insert(key.clone(), f.clone()).await;
+            Ok::<_, Error>(f)
+        };
         match self.fresh.try_get_with(key.clone(), load).await {
-            Ok(f) => {
-                self.last_good.insert(key, f.clone()).await;
-                Ok(f)
-            }
+            Ok(f) => Ok(f),
             Err(e) if matches!(*e, Error::OriginNotFound(_)) => Err(clone_error(&e)),
             Err(e) => {
                 if let Some(stale) = self.last_good.get(&key).await {

@@ -332,6 +332,21 @@ async fn ad_rendition(
     url: &str,
     target: &VariantTarget,
 ) -> Option<Arc<AdRendition>> {
+    let key = (channel.name.clone(), url.to_string(), target.clone());
+    if let Some(r) = st.renditions.get(&key).await {
+        return Some(r);
+    }
+    let r = resolve_ad_rendition(st, channel, url, target).await?;
+    st.renditions.insert(key, r.clone()).await;
+    Some(r)
+}
+
+async fn resolve_ad_rendition(
+    st: &AppState,
+    channel: &Channel,
+    url: &str,
+    target: &VariantTarget,
+) -> Option<Arc<AdRendition>> {
     let url = Url::parse(url).ok()?;
     let fetched = match st.origin.get(channel, &url, Purpose::Ad).await {
         Ok(f) => f,
@@ -367,11 +382,18 @@ async fn variant_target(
     session: &Session,
     url: &Url,
 ) -> VariantTarget {
-    let Some(master) = session
-        .master_url
-        .as_deref()
-        .and_then(|u| Url::parse(u).ok())
-    else {
+    let Some(master_url) = session.master_url.as_deref() else {
+        return VariantTarget::default();
+    };
+    let key = (
+        channel.name.clone(),
+        master_url.to_string(),
+        url.path().to_string(),
+    );
+    if let Some(t) = st.targets.get(&key).await {
+        return t;
+    }
+    let Ok(master) = Url::parse(master_url) else {
         return VariantTarget::default();
     };
     let Ok(fetched) = st.origin.get(channel, &master, Purpose::Content).await else {
@@ -380,11 +402,14 @@ async fn variant_target(
     let Manifest::Multivariant(m) = &fetched.manifest else {
         return VariantTarget::default();
     };
-    m.variants
+    let target = m
+        .variants
         .iter()
         .find(|v| master.join(&v.uri).is_ok_and(|u| u.path() == url.path()))
         .map(VariantTarget::from)
-        .unwrap_or_default()
+        .unwrap_or_default();
+    st.targets.insert(key, target.clone()).await;
+    target
 }
 
 /// The origin URL for a player's path: under the configured origin, never elsewhere.

@@ -8,11 +8,17 @@ use moka::future::Cache;
 use crate::config::{Channel, Channels};
 use crate::error::Error;
 use crate::events::Metrics;
+use crate::hls::rewrite::VariantTarget;
 use crate::origin::client::http_client;
 use crate::origin::OriginCache;
 use crate::session::store::Snapshot;
 use crate::session::{Decision, MemoryStore, Session, SessionId, SessionStore};
+use crate::stitch::AdRendition;
 use crate::transcode::Transcoder;
+
+/// How long a resolved ad rendition or variant target is reused before it is
+/// resolved again from the manifest cache (which follows the origin).
+const RESOLVED_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Everything a handler needs.
 #[derive(Clone)]
@@ -27,6 +33,13 @@ pub struct AppState {
     pub sessions: Arc<dyn SessionStore>,
     /// In-flight ad decisions, so concurrent variants of one session make one ADS call.
     pub decisions_inflight: Cache<(SessionId, String), Arc<Decision>>,
+    /// Ad (and slate, bumper) renditions resolved for a content variant, by
+    /// (configuration, playlist URL, variant): a request whose ads are known costs one lookup
+    /// per ad instead of URL parsing and two manifest cache reads.
+    pub renditions: Cache<(String, String, VariantTarget), Arc<AdRendition>>,
+    /// What a session's multivariant playlist says of a media playlist, by
+    /// (configuration, multivariant URL, media playlist path).
+    pub targets: Cache<(String, String, String), VariantTarget>,
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// The configuration directory (serve mode): where the admin API writes.
@@ -60,6 +73,14 @@ impl AppState {
             decisions_inflight: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
+            renditions: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(RESOLVED_TTL)
+                .build(),
+            targets: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(RESOLVED_TTL)
                 .build(),
             transcoder,
             metrics,

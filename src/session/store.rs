@@ -129,8 +129,11 @@ pub struct Beacon {
 /// The ads for one (session, break), decided once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
-    /// The ads, in play order, fitted to the avail.
-    pub ads: Vec<DecidedAd>,
+    /// The ads, in play order, fitted to the avail. Shared: every decision
+    /// that holds the same ad (same creative, same beacons) holds one copy
+    /// ([`intern_ad`]).
+    #[serde(with = "shared_ads")]
+    pub ads: Vec<Arc<DecidedAd>>,
     /// Avail duration the decision was made for, seconds.
     pub avail_duration: f64,
     /// Why there are no ads, when the ADS failed.
@@ -182,6 +185,60 @@ pub const PLAN_VALUES: &[&str] = &[
 /// Whether a value key is one a manifest request reads.
 pub fn is_plan_value(key: &str) -> bool {
     PLAN_VALUES.iter().any(|p| key.starts_with(p))
+}
+
+/// Distinct ads held by live decisions, keyed by their JSON form: thousands of
+/// sessions given the same ads hold one copy of them.
+static ADS: Mutex<Option<Interner>> = Mutex::new(None);
+
+struct Interner {
+    ads: HashMap<String, std::sync::Weak<DecidedAd>>,
+    purge_at: usize,
+}
+
+/// The one shared copy of `ad`: an equal ad that a live decision holds, or
+/// this one, now shared.
+pub fn intern_ad(ad: DecidedAd) -> Arc<DecidedAd> {
+    let Ok(key) = serde_json::to_string(&ad) else {
+        return Arc::new(ad);
+    };
+    let mut guard = ADS.lock().unwrap_or_else(|e| e.into_inner());
+    let interner = guard.get_or_insert_with(|| Interner {
+        ads: HashMap::new(),
+        purge_at: 1024,
+    });
+    if let Some(shared) = interner.ads.get(&key).and_then(std::sync::Weak::upgrade) {
+        return shared;
+    }
+    let shared = Arc::new(ad);
+    interner.ads.insert(key, Arc::downgrade(&shared));
+    if interner.ads.len() >= interner.purge_at {
+        // Ads no decision holds any more go; the next purge waits until the map
+        // has doubled, so purging stays amortized O(1) per ad.
+        interner.ads.retain(|_, w| w.strong_count() > 0);
+        interner.purge_at = (interner.ads.len() * 2).max(1024);
+    }
+    shared
+}
+
+/// Serde for shared ads: written as plain ads, read back interned.
+mod shared_ads {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{intern_ad, DecidedAd};
+
+    pub fn serialize<S: Serializer>(ads: &[Arc<DecidedAd>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(ads.iter().map(|a| &**a))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<DecidedAd>>, D::Error> {
+        Ok(Vec::<DecidedAd>::deserialize(d)?
+            .into_iter()
+            .map(intern_ad)
+            .collect())
+    }
 }
 
 /// The session store.
@@ -517,5 +574,54 @@ impl SessionStore for MemoryStore {
                 merge_records(&mut state.records, updates);
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ad(url: &str) -> DecidedAd {
+        DecidedAd {
+            ad_id: Some("a".into()),
+            creative_id: None,
+            duration: 10.0,
+            media_url: Some(url.into()),
+            dash_url: None,
+            universal_ad_id: None,
+            file_url: None,
+            mezzanine_url: None,
+            impressions: vec!["http://t.example/imp".into()],
+            error_urls: vec![],
+            tracking: vec![],
+            click_through: None,
+            click_tracking: vec![],
+            ad_system: None,
+            ad_title: None,
+            companions: vec![],
+            verifications: vec![],
+        }
+    }
+
+    #[test]
+    fn equal_ads_are_held_once() {
+        let a = intern_ad(ad("http://ads.example/interned-1.m3u8"));
+        let b = intern_ad(ad("http://ads.example/interned-1.m3u8"));
+        let c = intern_ad(ad("http://ads.example/interned-2.m3u8"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        // Read back from the store's JSON, a decision shares them too.
+        let d = Decision {
+            ads: vec![a.clone()],
+            avail_duration: 10.0,
+            failure: None,
+        };
+        let back: Decision = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert!(Arc::ptr_eq(&back.ads[0], &a));
+        assert_eq!(back, d);
+        // Once no decision holds it, a new one is made.
+        drop((a, b, d, back));
+        let again = intern_ad(ad("http://ads.example/interned-1.m3u8"));
+        assert_eq!(Arc::strong_count(&again), 1);
     }
 }
