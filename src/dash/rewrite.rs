@@ -197,7 +197,8 @@ fn ad_period(content: &Element, ad: &DashAd, id: &str, start: f64, indent: &str)
     p.set_attr("id", id);
     p.set_attr("start", &format_duration(start));
     p.set_attr("duration", &format_duration(ad.duration));
-    let mut base = Element::new("BaseURL");
+    let prefix = content.name.strip_suffix("Period").unwrap_or("");
+    let mut base = Element::new(&format!("{prefix}BaseURL"));
     base.set_text(&ad.base_url);
     let inner = format!("{indent}  ");
     p.children.push(Node::Text(inner.clone()));
@@ -506,7 +507,10 @@ fn piece_id(pid: &str, after: Option<&str>, first: bool) -> String {
     }
 }
 
-/// MPD-level BaseURL (when the origin had none) and Location, before the first Period.
+/// MPD-level BaseURL (when the origin had none) and Location, where the schema puts
+/// them among the MPD's children (after ProgramInformation and the origin's BaseURLs,
+/// before ServiceDescription and the rest). `out` holds the children before the
+/// first Period.
 fn push_meta(
     out: &mut Vec<Node>,
     indent: &str,
@@ -518,24 +522,31 @@ fn push_meta(
     let has_base = out
         .iter()
         .any(|n| matches!(n, Node::Element(e) if e.local_name() == "BaseURL"));
-    // Keep the whitespace before the first Period where it is.
-    let trailing_ws = match out.last() {
-        Some(Node::Text(t)) if t.trim().is_empty() => out.pop(),
-        _ => None,
-    };
+    let mut mpd = Element::new(&format!("{prefix}MPD"));
+    mpd.children = std::mem::take(out);
     if !has_base {
         let mut b = Element::new(&format!("{prefix}BaseURL"));
         b.set_text(&ctx.content_base);
-        out.push(Node::Text(indent.to_string()));
-        out.push(Node::Element(b));
+        insert_child(&mut mpd, b, indent);
     }
     if let (true, Some(loc)) = (dynamic, &ctx.location) {
         let mut l = Element::new(&format!("{prefix}Location"));
         l.set_text(loc);
-        out.push(Node::Text(indent.to_string()));
-        out.push(Node::Element(l));
+        insert_child(&mut mpd, l, indent);
     }
-    out.push(trailing_ws.unwrap_or_else(|| Node::Text(indent.to_string())));
+    if !matches!(mpd.children.last(), Some(Node::Text(t)) if t.trim().is_empty()) {
+        mpd.children.push(Node::Text(indent.to_string()));
+    }
+    *out = mpd.children;
+}
+
+/// Insert `child` into `parent` where the MPD schema orders it, on a line of its own.
+fn insert_child(parent: &mut Element, child: Element, indent: &str) {
+    let at = crate::conformance::dash::insert_position(parent, child.local_name());
+    parent.children.splice(
+        at..at,
+        [Node::Text(indent.to_string()), Node::Element(child)],
+    );
 }
 
 #[cfg(test)]

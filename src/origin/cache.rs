@@ -128,6 +128,25 @@ impl OriginCache {
         }
     }
 
+    /// The URLs of the content manifests (playlists and MPDs) of the channel named
+    /// `channel` now in the cache, sorted.
+    pub fn content_urls(&self, channel: &str) -> Vec<Url> {
+        let mut urls: Vec<Url> = self
+            .fresh
+            .iter()
+            .chain(self.last_good.iter())
+            .filter(|(key, _)| {
+                let mut parts = key.splitn(3, '\n');
+                parts.next() == Some(channel)
+                    && matches!(parts.next(), Some("Content") | Some("Dash"))
+            })
+            .map(|(_, f)| f.url.clone())
+            .collect();
+        urls.sort();
+        urls.dedup();
+        urls
+    }
+
     /// The prepared manifest at `url` for `channel`.
     pub async fn get(
         &self,

@@ -200,3 +200,60 @@ fn no_fill_changes_only_base_location_and_publish_time() {
         "/v1/dash/c/SESSION/live/manifest.mpd"
     );
 }
+
+/// ffmpeg's DASH muxer writes ProgramInformation and ServiceDescription before the
+/// Periods; the BaseURL and Location we add go where the schema orders them
+/// (issue #20: BaseURL came after ServiceDescription).
+#[test]
+fn added_base_url_and_location_keep_the_schema_order() {
+    let text = LIVE
+        .replace(
+            "  <foo:Unknown a=\"1\"><foo:Inner>text</foo:Inner></foo:Unknown>\n",
+            "  <ServiceDescription id=\"0\"><Latency target=\"3000\"/></ServiceDescription>\n",
+        )
+        .replace(
+            " foo:custom=\"keep-me\"",
+            " profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" minBufferTime=\"PT2S\"",
+        );
+    let input = parse(&text).unwrap();
+    assert!(crate::conformance::dash::check_mpd(&text).is_empty());
+    let out = splice_mpd(
+        &input,
+        &find_breaks(&input),
+        &fills(&input, vec![ad("a", 16.0)], None),
+        &ctx(),
+    );
+    let written = write(&out);
+    let names: Vec<&str> = out.root.elements().map(|e| e.local_name()).collect();
+    assert_eq!(
+        &names[..4],
+        [
+            "ProgramInformation",
+            "BaseURL",
+            "Location",
+            "ServiceDescription"
+        ]
+    );
+    assert_eq!(crate::conformance::dash::check_mpd(&written), Vec::new());
+    // An origin BaseURL stays first, and no second one is added.
+    let with_base = text.replace(
+        "<ProgramInformation><Title>t</Title></ProgramInformation>",
+        "<ProgramInformation><Title>t</Title></ProgramInformation>\n  <BaseURL>media/</BaseURL>",
+    );
+    let input = parse(&with_base).unwrap();
+    let out = splice_mpd(&input, &find_breaks(&input), &HashMap::new(), &ctx());
+    let names: Vec<&str> = out.root.elements().map(|e| e.local_name()).collect();
+    assert_eq!(
+        &names[..4],
+        [
+            "ProgramInformation",
+            "BaseURL",
+            "Location",
+            "ServiceDescription"
+        ]
+    );
+    assert_eq!(
+        crate::conformance::dash::check_mpd(&write(&out)),
+        Vec::new()
+    );
+}
