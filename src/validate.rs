@@ -236,6 +236,11 @@ impl Validator {
         report
     }
 
+    /// The last answer read from each manifest: (where it was read, text).
+    pub fn latest(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.previous.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Can any manifest seen still change (a live playlist, a dynamic MPD)?
     pub fn any_live(&self) -> bool {
         self.previous

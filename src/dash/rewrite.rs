@@ -360,6 +360,17 @@ pub fn splice_mpd(
         let mut pieces: Vec<Element> = Vec::new();
         for (b, fill) in mine {
             let insert = !dynamic && b.duration.unwrap_or(0.0) <= 0.0;
+            if !insert && b.at + 0.001 < c {
+                // A break signalled inside one already laid out: the first one wins
+                // (as in HLS), or the Periods would overlap.
+                continue;
+            }
+            // A break never runs past the end of its Period: the next Period starts
+            // there.
+            let planned = match (insert, duration) {
+                (false, Some(d)) => fill.planned.min((d - b.at).max(0.0)),
+                _ => fill.planned,
+            };
             if b.at > c + 0.001 {
                 let id = piece_id(&pid, prev.as_deref(), first_piece);
                 pieces.push(content_piece(
@@ -380,8 +391,7 @@ pub fn splice_mpd(
                     .iter()
                     .enumerate()
                     .filter(|(_, ad)| {
-                        let fits =
-                            insert || total + ad.duration <= fill.planned + DURATION_TOLERANCE;
+                        let fits = insert || total + ad.duration <= planned + DURATION_TOLERANCE;
                         if fits {
                             total += ad.duration;
                         }
@@ -429,13 +439,11 @@ pub fn splice_mpd(
                     );
                 }
             }
-            let above_threshold = fill
-                .slate_threshold
-                .is_some_and(|th| fill.planned - filled > th);
+            let above_threshold = fill.slate_threshold.is_some_and(|th| planned - filled > th);
             if let (false, false, Some(slate)) = (insert, above_threshold, &fill.slate) {
                 let mut k = 0;
                 while slate.duration > 0.0
-                    && filled + slate.duration <= fill.planned + DURATION_TOLERANCE
+                    && filled + slate.duration <= planned + DURATION_TOLERANCE
                     && k < 500
                 {
                     place(
