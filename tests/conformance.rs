@@ -796,3 +796,91 @@ async fn demo_streams_keep_every_rule_across_breaks_and_refreshes() {
         eprintln!("demo: {} distinct MPDs validate", mpds.len());
     }
 }
+
+// === Periods of transcoded MP4 creatives ===
+
+/// The MPD the transcoder writes for an MP4 creative, and a content MPD with that
+/// creative spliced in as ad Periods: both keep every rule and validate.
+#[test]
+fn transcoded_creative_periods_validate() {
+    use splicepoint::transcode::plan::{write_mpd, Plan};
+    use splicepoint::transcode::profile::{
+        AudioCodec, AudioTarget, Container, Rendition, VideoCodec,
+    };
+
+    let renditions: Vec<Rendition> = [(640, 360, 800_000), (1280, 720, 2_500_000)]
+        .iter()
+        .enumerate()
+        .map(|(i, (w, h, bw))| Rendition {
+            name: format!("v{i}"),
+            bandwidth: *bw,
+            width: *w,
+            height: *h,
+            fps: 29.97,
+            codec: VideoCodec::H264,
+            profile: "high".into(),
+            level: 31,
+            codecs: "avc1.64001f".into(),
+        })
+        .collect();
+    let audio = AudioTarget {
+        codec: AudioCodec::AacLc,
+        sample_rate: 48_000,
+        channels: 2,
+        bitrate: 128_000,
+    };
+    let plan = Plan {
+        duration: 8.008,
+        segment: 2.002,
+        container: Container::Fmp4,
+        renditions: Vec::new(),
+        audio: None,
+    };
+    let refs: Vec<&Rendition> = renditions.iter().collect();
+    let creative = write_mpd(&refs, Some(&audio), &plan);
+    assert!(
+        rules(&creative).is_empty(),
+        "{:?}\n{creative}",
+        rules(&creative)
+    );
+    let ad = Arc::new(
+        dash::prepare_ad(
+            &dash::parse(&creative).unwrap(),
+            &url::Url::parse("http://ads.example/creative/c1/manifest.mpd").unwrap(),
+            None,
+        )
+        .unwrap(),
+    );
+    let mut mpds = vec![("transcoded creative".to_string(), creative)];
+    for dynamic in [false, true] {
+        let input = generated_mpd(&[(60, vec![20]), (30, vec![])], dynamic, true);
+        let doc = dash::parse(&input).unwrap();
+        let breaks = dash::find_breaks(&doc);
+        let fills: HashMap<String, DashFill> = breaks
+            .iter()
+            .map(|b| {
+                (
+                    b.id.clone(),
+                    DashFill {
+                        ads: vec![ad.clone()],
+                        planned: b.duration.filter(|d| *d > 0.0).unwrap_or(16.0),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        let ctx = MpdContext {
+            content_base: "http://origin.example/x/".into(),
+            location: Some("http://proxy.example/v1/dash/c/s/x.mpd".into()),
+            publish_time: Some("2026-01-01T00:00:00Z".into()),
+        };
+        let out = dash::write(&dash::splice_mpd(&doc, &breaks, &fills, &ctx));
+        assert!(out.contains("creative/c1/"), "{out}");
+        assert!(rules(&out).is_empty(), "{:?}\n{out}", rules(&out));
+        mpds.push((format!("content with the creative, dynamic={dynamic}"), out));
+    }
+    if let Some(dir) = schema("transcoded creative MPDs") {
+        let bad = invalid_mpds(&dir, &mpds);
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
