@@ -45,6 +45,11 @@ pub struct ValidateArgs {
     /// Fetch timeout, seconds.
     #[arg(long, default_value_t = 10)]
     pub timeout_secs: u64,
+    /// SOURCE is a directory of manifests a client received, with an `index.json`
+    /// listing `{"file", "url", "t"}` (as the player suite saves them): each is
+    /// checked, and against the previous answer of the same URL (by `t`).
+    #[arg(long)]
+    pub replay: bool,
 }
 
 /// Why `validate` could not run (problems in manifests are not errors: they are
@@ -57,6 +62,9 @@ pub enum ValidateError {
     /// The report could not be written as JSON.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// A replay directory could not be read.
+    #[error("replay: {0}")]
+    Replay(String),
 }
 
 /// One manifest checked.
@@ -325,9 +333,76 @@ fn resolve(base: &str, uri: &str) -> Option<String> {
     Some(dir.join(path).to_string_lossy().into_owned())
 }
 
+/// Check the manifests a client received, saved in `dir` with an `index.json` of
+/// `{"file", "url", "t", "status"}` entries: each one alone, and against the previous
+/// answer of the same URL (entries in `t` order; non-200 answers skipped).
+pub fn replay(dir: &Path) -> Result<Report, ValidateError> {
+    let index = std::fs::read_to_string(dir.join("index.json"))
+        .map_err(|e| ValidateError::Replay(format!("{}: {e}", dir.join("index.json").display())))?;
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&index)
+        .map_err(|e| ValidateError::Replay(format!("index.json: {e}")))?;
+    let mut entries: Vec<(f64, String, String)> = entries
+        .iter()
+        .filter(|e| e["status"].as_u64().is_none_or(|s| s == 200))
+        .filter_map(|e| {
+            Some((
+                e["t"].as_f64().unwrap_or(0.0),
+                e["file"].as_str()?.to_string(),
+                e["url"].as_str().unwrap_or("").to_string(),
+            ))
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    let mut previous: HashMap<String, String> = HashMap::new();
+    let mut report = Report {
+        round: 1,
+        ..Report::default()
+    };
+    for (_, file, url) in entries {
+        let source = format!("{url} ({file})");
+        let text = match std::fs::read_to_string(dir.join(&file)) {
+            Ok(t) => t,
+            Err(e) => {
+                report.errors += 1;
+                report.manifests.push(ManifestReport {
+                    source,
+                    kind: Kind::Unknown,
+                    problems: Vec::new(),
+                    error: Some(e.to_string()),
+                });
+                continue;
+            }
+        };
+        let (kind, problems) = match previous.get(&url) {
+            Some(prev) => conformance::check_next(prev, &text),
+            None => conformance::check(&text),
+        };
+        report.problems += problems.len();
+        report.manifests.push(ManifestReport {
+            source,
+            kind,
+            problems,
+            error: None,
+        });
+        previous.insert(url, text);
+    }
+    Ok(report)
+}
+
 /// Run `splicepoint validate`: reports to `out`. `Ok(true)` when every round was
 /// clean.
 pub async fn run(args: ValidateArgs, out: &mut impl Write) -> Result<bool, ValidateError> {
+    if args.replay {
+        let report = replay(Path::new(&args.source))?;
+        if args.json {
+            serde_json::to_writer(&mut *out, &report)?;
+            writeln!(out)?;
+        } else {
+            write!(out, "{}", report.to_text())?;
+        }
+        out.flush()?;
+        return Ok(report.is_clean());
+    }
     let http = crate::origin::client::http_client();
     let mut v = Validator::new(
         http,
@@ -389,6 +464,40 @@ mod tests {
             resolve("/tmp/x/master.m3u8", "v0.m3u8?x=1").as_deref(),
             Some("/tmp/x/v0.m3u8")
         );
+    }
+
+    #[test]
+    fn a_replay_compares_answers_of_one_url_in_time_order() {
+        let dir = std::env::temp_dir().join(format!("splicepoint-replay-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let live = |msn: u64, first: &str| {
+            format!("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:{msn}\n#EXTINF:6,\n{first}\n#EXTINF:6,\nb.ts\n")
+        };
+        std::fs::write(dir.join("0001.m3u8"), live(10, "a.ts")).unwrap();
+        std::fs::write(dir.join("0002.m3u8"), live(10, "x.ts")).unwrap();
+        std::fs::write(dir.join("0003.m3u8"), live(5, "a.ts")).unwrap();
+        // 0002 came first in time; 0003 is another URL; the 404 is skipped.
+        std::fs::write(
+            dir.join("index.json"),
+            r#"[{"file":"0001.m3u8","url":"http://p/v0.m3u8","t":2.0,"status":200},
+                {"file":"0002.m3u8","url":"http://p/v0.m3u8","t":1.0,"status":200},
+                {"file":"0003.m3u8","url":"http://p/v1.m3u8","t":3.0,"status":200},
+                {"file":"0004.m3u8","url":"http://p/v1.m3u8","t":4.0,"status":404}]"#,
+        )
+        .unwrap();
+        let r = replay(&dir).unwrap();
+        assert_eq!(r.manifests.len(), 3);
+        assert_eq!(r.manifests[0].source, "http://p/v0.m3u8 (0002.m3u8)");
+        let rules: Vec<&str> = r.manifests[1]
+            .problems
+            .iter()
+            .map(|p| p.rule.code())
+            .collect();
+        assert_eq!(rules, ["hls.refresh-identity"]);
+        assert!(r.manifests[2].problems.is_empty());
+        assert_eq!(r.problems, 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(replay(&dir).is_err());
     }
 
     #[tokio::test]
