@@ -660,3 +660,83 @@ pub fn insert_position(parent: &Element, local: &str) -> usize {
     }
     at
 }
+
+/// Check an update of an MPD against the previous answer (ISO/IEC 23009-1 §5.4.1):
+/// MPD@id, @type and @availabilityStartTime stay, @publishTime never goes back, a
+/// Period present in both keeps its start and, once it has one, its duration.
+/// Places are in `next`. Documents that do not parse are [`check_mpd`]'s problem.
+pub fn check_refresh(prev: &str, next: &str) -> Vec<Problem> {
+    let (Ok(a), Ok(b)) = (xml::parse(prev), xml::parse(next)) else {
+        return Vec::new();
+    };
+    let (a, b) = (&a.root, &b.root);
+    let mut out = Vec::new();
+    for attr in ["id", "type", "availabilityStartTime"] {
+        if a.attr(attr) != b.attr(attr) {
+            out.push(Problem::at(
+                Rule::DashRefresh,
+                "MPD",
+                format!(
+                    "@{attr} changed from {:?} to {:?}",
+                    a.attr(attr).unwrap_or_default(),
+                    b.attr(attr).unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    let time = |e: &Element| e.attr("publishTime").and_then(|t| parse_date_time(&t));
+    if let (Some(x), Some(y)) = (time(a), time(b)) {
+        if y < x {
+            out.push(Problem::at(
+                Rule::DashRefresh,
+                "MPD",
+                "@publishTime went back",
+            ));
+        }
+    }
+    let timing = |root: &Element| -> HashMap<String, (Option<f64>, Option<f64>)> {
+        let mut next_start = Some(0.0);
+        let mut m = HashMap::new();
+        for p in root.children_named("Period") {
+            let d = |a: &str| {
+                p.attr(a)
+                    .filter(|v| is_xs_duration(v))
+                    .and_then(|v| crate::dash::mpd::parse_duration(&v))
+            };
+            let start = d("start").or(next_start);
+            let duration = d("duration");
+            next_start = start.zip(duration).map(|(s, d)| s + d);
+            if let Some(id) = p.attr("id") {
+                m.insert(id, (start, duration));
+            }
+        }
+        m
+    };
+    let (before, after) = (timing(a), timing(b));
+    for (i, p) in b.children_named("Period").enumerate() {
+        let Some(id) = p.attr("id") else { continue };
+        let (Some((s0, d0)), Some((s1, d1))) = (before.get(&id), after.get(&id).copied()) else {
+            continue;
+        };
+        let path = format!("MPD/Period[{}]", i + 1);
+        if let (Some(s0), Some(s1)) = (s0, s1) {
+            if (s0 - s1).abs() > 0.002 {
+                out.push(Problem::at(
+                    Rule::DashRefresh,
+                    &path,
+                    format!("Period {id} started at {s0} s, now at {s1} s"),
+                ));
+            }
+        }
+        if let Some(d0) = d0 {
+            if d1.is_none_or(|d1| (d0 - d1).abs() > 0.002) {
+                out.push(Problem::at(
+                    Rule::DashRefresh,
+                    &path,
+                    format!("Period {id} lasted {d0} s, now {d1:?}"),
+                ));
+            }
+        }
+    }
+    out
+}

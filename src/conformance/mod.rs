@@ -3,7 +3,8 @@
 //! on manifest text.
 //!
 //! Pure: text in, [`Problem`]s out. [`check`] reads one manifest of either format;
-//! [`hls::check_refresh`] compares two successive answers of one live playlist.
+//! [`check_next`] also compares it with the previous answer of the same URL (a live
+//! playlist's refresh, an MPD update).
 //! `splicepoint validate` (see [`crate::validate`]) and the admin API fetch the
 //! manifests and report what this module finds; the test suite runs every manifest
 //! it produces through it. The rules are listed in [`Rule::ALL`], each with its
@@ -142,6 +143,10 @@ rules! {
          and has no minimumUpdatePeriod.";
     DashDynamic => "dash.dynamic", "ISO/IEC 23009-1 §5.3.1.2",
         "A dynamic MPD has availabilityStartTime and publishTime.";
+    DashRefresh => "dash.refresh", "ISO/IEC 23009-1 §5.4.1",
+        "Between updates of an MPD, MPD@id, type and availabilityStartTime stay, \
+         publishTime never goes back, and a Period that stays keeps its start (and its \
+         duration once it has one).";
 }
 
 impl Serialize for Rule {
@@ -230,11 +235,13 @@ pub fn check(text: &str) -> (Kind, Vec<Problem>) {
 }
 
 /// Check the next answer of a manifest against the previous one: the single-manifest
-/// rules on `next`, plus the refresh rules of live HLS playlists.
+/// rules on `next`, plus the refresh rules of live HLS playlists and MPD updates.
 pub fn check_next(prev: &str, next: &str) -> (Kind, Vec<Problem>) {
     let (kind, mut problems) = check(next);
-    if kind == Kind::HlsMedia && kind_of(prev) == Kind::HlsMedia {
-        problems.extend(hls::check_refresh(prev, next));
+    match (kind, kind_of(prev)) {
+        (Kind::HlsMedia, Kind::HlsMedia) => problems.extend(hls::check_refresh(prev, next)),
+        (Kind::Mpd, Kind::Mpd) => problems.extend(dash::check_refresh(prev, next)),
+        _ => {}
     }
     (kind, problems)
 }

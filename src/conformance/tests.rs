@@ -731,6 +731,48 @@ fn dash_dynamic() {
 }
 
 #[test]
+fn dash_refresh() {
+    let later = LIVE_MPD.replace("00:01:00Z", "00:01:02Z");
+    assert_eq!(check_next(LIVE_MPD, &later).1, Vec::new());
+    let ids = |prev: &str, next: &str| -> Vec<&'static str> {
+        check_next(prev, next)
+            .1
+            .iter()
+            .map(|p| p.rule.code())
+            .collect()
+    };
+    assert_eq!(ids(&later, LIVE_MPD), ["dash.refresh"], "publishTime back");
+    assert_eq!(
+        ids(
+            LIVE_MPD,
+            &later.replace("2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z")
+        ),
+        ["dash.refresh"],
+        "availabilityStartTime moved"
+    );
+    assert_eq!(
+        ids(LIVE_MPD, &later.replace("start=\"PT0S\"", "start=\"PT2S\"")),
+        ["dash.refresh"],
+        "Period start moved"
+    );
+    let with_duration = LIVE_MPD.replace("start=\"PT0S\"", "start=\"PT0S\" duration=\"PT30S\"");
+    assert_eq!(
+        ids(&with_duration, &later),
+        ["dash.refresh"],
+        "duration dropped"
+    );
+    assert_eq!(
+        ids(&later, &with_duration.replace("00:01:00Z", "00:01:04Z")),
+        Vec::<&str>::new()
+    );
+    // A Period that left the MPD is no problem.
+    assert_eq!(
+        ids(LIVE_MPD, &later.replace("id=\"p0\"", "id=\"p1\"")),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
 fn every_rule_is_listed_once_with_its_spec() {
     let mut codes: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
     let n = codes.len();
@@ -740,6 +782,8 @@ fn every_rule_is_listed_once_with_its_spec() {
     assert!(Rule::ALL
         .iter()
         .all(|r| !r.spec().is_empty() && r.summary().ends_with('.')));
+    // 20 HLS rules, 11 MPD rules, and "a manifest".
+    assert_eq!(Rule::ALL.len(), 32);
 }
 
 #[test]
