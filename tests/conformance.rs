@@ -884,3 +884,49 @@ fn transcoded_creative_periods_validate() {
         assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 }
+
+/// Sub-range segments (`EXT-X-BYTERANGE` without offsets follow each other in one
+/// resource) around a break: the content after the ads must still say where its
+/// range starts.
+#[test]
+fn byte_range_content_keeps_its_ranges_after_a_break() {
+    let mut input = String::from(
+        "#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n",
+    );
+    for k in 0..8 {
+        if k == 3 {
+            input.push_str("#EXT-X-CUE-OUT:12\n");
+        }
+        if k == 5 {
+            input.push_str("#EXT-X-CUE-IN\n");
+        }
+        if k == 0 {
+            input.push_str("#EXT-X-BYTERANGE:1000@0\n");
+        } else {
+            input.push_str("#EXT-X-BYTERANGE:1000\n");
+        }
+        input.push_str("#EXTINF:6.000,\nhttp://origin.example/all.ts\n");
+    }
+    input.push_str("#EXT-X-ENDLIST\n");
+    assert!(rules(&input).is_empty(), "{:?}", rules(&input));
+    let mut pl = parse_media(&input).unwrap();
+    // What the origin cache does with every media playlist it reads.
+    splicepoint::hls::rewrite::pin_byte_ranges(&mut pl);
+    let breaks = find_breaks(&pl);
+    let ads = [rendition("ad", &[6.0, 6.0], false)];
+    let fills = fills_for(&pl, &breaks, &[], &ads, None);
+    assert!(!fills.is_empty());
+    let out = splice_media(SpliceInput {
+        playlist: &pl,
+        breaks: &breaks,
+        fills: &fills,
+        records: &[],
+        ad_uri: None,
+    });
+    assert_eq!(
+        new_problems(&input, &out.text),
+        Vec::<String>::new(),
+        "{}",
+        out.text
+    );
+}

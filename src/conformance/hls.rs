@@ -308,12 +308,28 @@ pub fn check_media(text: &str) -> Vec<Problem> {
     let mut first_discontinuity: Option<usize> = None;
     let mut has_pdt = false;
     let mut dateranges: Vec<(usize, DateRange)> = Vec::new();
+    // The segment being read has a byte range (and the line of one without an
+    // offset); the previous segment's URI when it was a sub-range.
+    let mut byterange: Option<Option<usize>> = None;
+    let mut prev_sub_range: Option<&str> = None;
     for (i, &line) in lines.iter().enumerate().skip(1) {
         let n = i + 1;
         if line.is_empty() {
             continue;
         }
         if !line.starts_with('#') {
+            if let Some(Some(b)) = byterange {
+                if prev_sub_range != Some(line) {
+                    out.push(Problem::at_line(
+                        Rule::HlsByteRange,
+                        b,
+                        format!(
+                            "EXT-X-BYTERANGE without an offset, but the previous segment is not a sub-range of {line}"
+                        ),
+                    ));
+                }
+            }
+            prev_sub_range = byterange.take().map(|_| line);
             if pending_extinf.take().is_none() {
                 out.push(Problem::at_line(
                     Rule::HlsSegmentUri,
@@ -408,6 +424,7 @@ pub fn check_media(text: &str) -> Vec<Problem> {
                 let (len, off) = value
                     .split_once('@')
                     .map_or((value, None), |(l, o)| (l, Some(o)));
+                byterange = Some(off.is_none().then_some(n));
                 if decimal_integer(len).is_none()
                     || off.is_some_and(|o| decimal_integer(o).is_none())
                 {

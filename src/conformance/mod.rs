@@ -85,6 +85,8 @@ rules! {
         "EXT-X-KEY has a METHOD; METHOD=NONE has no other attribute, other methods a \
          URI; an IV is a 128-bit hexadecimal.";
     HlsMap => "hls.map", "RFC 8216 §4.3.2.5", "EXT-X-MAP has a URI.";
+    HlsByteRange => "hls.byterange", "RFC 8216 §4.3.2.2",
+        "An EXT-X-BYTERANGE without an offset follows a sub-range of the same resource.";
     HlsDateRange => "hls.daterange", "RFC 8216 §4.3.2.7",
         "EXT-X-DATERANGE has an ID and a START-DATE, non-negative durations, an \
          END-DATE not before its start and equal to START-DATE plus DURATION when both \

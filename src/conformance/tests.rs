@@ -187,6 +187,27 @@ fn hls_value() {
 }
 
 #[test]
+fn hls_byterange() {
+    let ranged = "#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:6\n#EXT-X-BYTERANGE:1000@0\n#EXTINF:6,\nall.ts\n#EXT-X-BYTERANGE:1000\n#EXTINF:6,\nall.ts\n";
+    assert_eq!(broken(ranged), Vec::<&str>::new());
+    // An ad between the sub-ranges: the next one has no offset to follow.
+    let spliced = ranged.replace(
+        "#EXT-X-BYTERANGE:1000\n",
+        "#EXT-X-DISCONTINUITY\n#EXTINF:6,\nad.ts\n#EXT-X-DISCONTINUITY\n#EXT-X-BYTERANGE:1000\n",
+    );
+    assert_eq!(broken(&spliced), ["hls.byterange"]);
+    assert_eq!(
+        broken(&spliced.replace(
+            "BYTERANGE:1000\n#EXTINF:6,\nall.ts\n",
+            "BYTERANGE:1000@1000\n#EXTINF:6,\nall.ts\n"
+        )),
+        Vec::<&str>::new()
+    );
+    // The first segment cannot be one without an offset.
+    assert_eq!(broken(&ranged.replace("1000@0", "1000")), ["hls.byterange"]);
+}
+
+#[test]
 fn hls_key() {
     let key = |k: &str| media_with("#EXT-X-KEY:METHOD=NONE", k);
     assert_eq!(
@@ -782,8 +803,8 @@ fn every_rule_is_listed_once_with_its_spec() {
     assert!(Rule::ALL
         .iter()
         .all(|r| !r.spec().is_empty() && r.summary().ends_with('.')));
-    // 20 HLS rules, 11 MPD rules, and "a manifest".
-    assert_eq!(Rule::ALL.len(), 32);
+    // 21 HLS rules, 11 MPD rules, and "a manifest".
+    assert_eq!(Rule::ALL.len(), 33);
 }
 
 #[test]

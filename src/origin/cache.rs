@@ -221,6 +221,14 @@ impl OriginCache {
             self.metrics.incr(events::ORIGIN_ERRORS, "not_a_playlist");
             Error::OriginFailed(format!("{url}: {e}"))
         })?;
+        let parsed = match parsed {
+            // Sub-ranges say where they start, so ads can go between them.
+            Playlist::Media(mut pl) => {
+                rewrite::pin_byte_ranges(&mut pl);
+                Playlist::Media(pl)
+            }
+            other => other,
+        };
         let (manifest, ttl) = match (parsed, purpose) {
             (Playlist::Multivariant(m), _) => (Manifest::Multivariant(m), MULTIVARIANT_TTL),
             (Playlist::Media(pl), Purpose::Ad) => (
