@@ -665,16 +665,31 @@ fn corpus_rewrites_keep_the_rules_their_inputs_kept() {
         .map(|e| e.unwrap().path())
         .collect();
     hls.sort();
-    let mut spliced = 0;
+    let (mut spliced, mut multivariants) = (0, 0);
     for path in &hls {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let input = std::fs::read_to_string(path).unwrap();
+        if conformance::kind_of(&input) == conformance::Kind::HlsMultivariant {
+            // The session's multivariant playlist.
+            let Ok(m) = splicepoint::hls::parse_multivariant(&input) else {
+                continue;
+            };
+            let url = url::Url::parse("http://origin.example/live/master.m3u8").unwrap();
+            let out = splicepoint::hls::rewrite::rewrite_multivariant(
+                &m,
+                &url,
+                "http://origin.example/live/",
+                "http://proxy.example/v1/manifest/c/SESSION/",
+            );
+            multivariants += 1;
+            for p in new_problems(&input, &out) {
+                problems.push(format!("{name} (session multivariant): {p}"));
+            }
+            continue;
+        }
         let Ok(pl) = parse_media(&input) else {
             continue;
         };
-        if conformance::kind_of(&input) != conformance::Kind::HlsMedia {
-            continue;
-        }
         let breaks = find_breaks(&pl);
         for fmp4 in [false, true] {
             let ads = [rendition("ad", &[4.0, 4.0, 2.5], fmp4)];
@@ -702,6 +717,10 @@ fn corpus_rewrites_keep_the_rules_their_inputs_kept() {
     assert!(
         spliced > 10,
         "only {spliced} corpus playlists had breaks to fill"
+    );
+    assert!(
+        multivariants >= 3,
+        "only {multivariants} corpus multivariant playlists"
     );
     let Some(schema) = schema("corpus MPDs") else {
         return;
