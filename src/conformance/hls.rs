@@ -715,10 +715,10 @@ fn scan(text: &str) -> Scan<'_> {
         if !line.starts_with('#') {
             if let Some(d) = duration.take() {
                 s.segments.push(Seg {
-                    msn: s.msn + s.segments.len() as u64,
+                    msn: s.msn.saturating_add(s.segments.len() as u64),
                     uri: line,
                     duration: d,
-                    cc: s.dseq + tags,
+                    cc: s.dseq.saturating_add(tags),
                     line: n,
                 });
             }

@@ -259,8 +259,10 @@ pub fn parse_date_time(s: &str) -> Option<f64> {
     };
     let mut d = date.split('-');
     let (ys, ms, ds) = (d.next()?, d.next()?, d.next()?);
+    // Years of up to 9 digits: the day arithmetic below cannot overflow.
     if d.next().is_some()
         || ys.len() < 4
+        || ys.len() > 9
         || ms.len() != 2
         || ds.len() != 2
         || ![ys, ms, ds]

@@ -412,6 +412,18 @@ fn hls_refresh_sequence() {
 }
 
 #[test]
+fn hls_refresh_at_the_largest_sequence_numbers() {
+    let max = LIVE_1
+        .replace("MEDIA-SEQUENCE:100", "MEDIA-SEQUENCE:18446744073709551615")
+        .replace("SEQUENCE:3", "SEQUENCE:18446744073709551615");
+    // Numbers past 2^64 - 1 cannot be written: no panic, whatever is reported.
+    let _ = broken_on_refresh(&max, &max);
+    assert_eq!(broken(&max), Vec::<&str>::new());
+    let one = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:18446744073709551615\n#EXT-X-DISCONTINUITY-SEQUENCE:18446744073709551615\n#EXT-X-DISCONTINUITY\n#EXTINF:6,\na.ts\n";
+    assert_eq!(broken_on_refresh(one, one), Vec::<&str>::new());
+}
+
+#[test]
 fn hls_refresh_identity() {
     // The slid window forgot the discontinuity that left it.
     let forgot = LIVE_2.replace("SEQUENCE:4", "SEQUENCE:3");
@@ -815,6 +827,8 @@ fn date_times() {
         parse_date_time("2024-02-29T12:34:56.5Z"),
         Some(1_709_210_096.5)
     );
+    assert_eq!(parse_date_time("9223372036854775807-01-01T00:00:00Z"), None);
+    assert!(parse_date_time("999999999-12-31T23:59:59Z").is_some());
     for bad in [
         "2023-02-29T00:00:00Z",
         "2024-01-01",
@@ -844,6 +858,9 @@ mod never_panics {
             Just("#EXT-X-KEY:METHOD=AES-128".to_string()),
             Just("#EXT-X-DATERANGE:ID=\"a\",START-DATE=\"2024\"".to_string()),
             Just("#EXT-X-MEDIA-SEQUENCE:99999999999999999999999".to_string()),
+            Just("#EXT-X-MEDIA-SEQUENCE:18446744073709551615".to_string()),
+            Just("#EXT-X-DISCONTINUITY-SEQUENCE:18446744073709551615".to_string()),
+            Just("#EXT-X-PROGRAM-DATE-TIME:9223372036854775807-01-01T00:00:00Z".to_string()),
             Just("#EXT-X-STREAM-INF:BANDWIDTH=1".to_string()),
             "[a-z]{1,4}\\.ts",
         ], 0..30)) {
