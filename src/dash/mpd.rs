@@ -213,6 +213,28 @@ pub fn find_breaks_with(doc: &Document, rules: &CueRules) -> Vec<DashBreak> {
     out
 }
 
+/// Segment duration of the first duration-addressed SegmentTemplate under `e`,
+/// seconds.
+pub fn segment_duration(e: &Element) -> Option<f64> {
+    for child in e.elements() {
+        if child.local_name() == "SegmentTemplate" {
+            let ts: f64 = child
+                .attr("timescale")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(1.0);
+            if let Some(d) = child.attr("duration").and_then(|d| d.parse::<f64>().ok()) {
+                if ts > 0.0 && d > 0.0 {
+                    return Some(d / ts);
+                }
+            }
+        }
+        if let Some(d) = segment_duration(child) {
+            return Some(d);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::events::Metrics;
 use crate::origin::client::http_client;
 use crate::origin::OriginCache;
+use crate::session::store::Snapshot;
 use crate::session::{Decision, MemoryStore, Session, SessionId, SessionStore};
 use crate::transcode::Transcoder;
 
@@ -71,6 +72,16 @@ impl AppState {
     /// cannot be reached (a Redis outage is not an unknown session).
     pub async fn session(&self, id: &SessionId) -> Result<Arc<Session>, Error> {
         match self.sessions.get(id).await {
+            Some(s) => Ok(s),
+            None if !self.sessions.available() => Err(Error::StoreUnavailable),
+            None => Err(Error::UnknownSession),
+        }
+    }
+
+    /// Everything a manifest request needs of a session, in one read: 404 when
+    /// there is no such session, 503 when the session store cannot be reached.
+    pub async fn snapshot(&self, id: &SessionId) -> Result<Snapshot, Error> {
+        match self.sessions.snapshot(id).await {
             Some(s) => Ok(s),
             None if !self.sessions.available() => Err(Error::StoreUnavailable),
             None => Err(Error::UnknownSession),

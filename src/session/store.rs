@@ -137,10 +137,66 @@ pub struct Decision {
     pub failure: Option<String>,
 }
 
+/// Everything a manifest request reads from the session store, in one call: the
+/// session, its break records, its decisions, and the values its plan reads
+/// ([`PLAN_VALUES`]).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The session.
+    pub session: Arc<Session>,
+    /// Its break records, by origin start.
+    pub records: Vec<BreakRecord>,
+    /// Its decisions, by break id.
+    pub decisions: HashMap<String, Arc<Decision>>,
+    /// Its values whose keys start with one of [`PLAN_VALUES`].
+    pub values: BTreeMap<String, String>,
+}
+
+/// The state changes of one manifest request, written in one call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Break records to merge (see [`SessionStore::merge_records`]).
+    pub records: Vec<BreakRecord>,
+    /// Values to set.
+    pub values: Vec<(String, String)>,
+    /// Values to set unless set (the first writer wins).
+    pub once: Vec<(String, String)>,
+}
+
+impl Changes {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.values.is_empty() && self.once.is_empty()
+    }
+}
+
+/// Keys (or key prefixes) of the session values a manifest request reads: the
+/// player timeline anchor, the live pre-roll join points, ad start positions.
+pub const PLAN_VALUES: &[&str] = &[
+    crate::stitch::request::TIMELINE,
+    crate::stitch::request::HLS_PREROLL_AT,
+    crate::stitch::request::DASH_PREROLL_AT,
+    crate::stitch::request::AD_START,
+];
+
+/// Whether a value key is one a manifest request reads.
+pub fn is_plan_value(key: &str) -> bool {
+    PLAN_VALUES.iter().any(|p| key.starts_with(p))
+}
+
 /// The session store.
 pub trait SessionStore: Send + Sync {
     /// Store a new session.
     fn create(&self, session: Session) -> BoxFuture<'_, ()>;
+    /// Everything a manifest request needs of a session, in one read (one
+    /// round trip in a shared store); `None` for an unknown session (or an
+    /// unreachable store: see [`SessionStore::available`]). Keeps the session alive.
+    fn snapshot(&self, id: &SessionId) -> BoxFuture<'_, Option<Snapshot>>;
+    /// Write a request's changes in one call: records merged, values set, `once`
+    /// values set unless set. Returns the values that stand for the `once` keys.
+    fn apply(&self, id: &SessionId, changes: Changes) -> BoxFuture<'_, BTreeMap<String, String>>;
+    /// Calls that reached the store (round trips in a shared store) since start.
+    fn round_trips(&self) -> u64;
     /// A session by id.
     fn get(&self, id: &SessionId) -> BoxFuture<'_, Option<Arc<Session>>>;
     /// The decision for a break, if made.
@@ -205,6 +261,7 @@ struct Entry {
 #[derive(Clone)]
 pub struct MemoryStore {
     sessions: Cache<SessionId, Arc<Entry>>,
+    calls: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Default for MemoryStore {
@@ -221,6 +278,7 @@ impl MemoryStore {
                 .max_capacity(capacity)
                 .time_to_idle(idle)
                 .build(),
+            calls: Arc::default(),
         }
     }
 }
@@ -256,7 +314,61 @@ pub fn merge_records(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) 
     }
 }
 
+impl MemoryStore {
+    /// The entry of a session, counting the call.
+    async fn entry(&self, id: &SessionId) -> Option<Arc<Entry>> {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.sessions.get(id).await
+    }
+}
+
 impl SessionStore for MemoryStore {
+    fn snapshot(&self, id: &SessionId) -> BoxFuture<'_, Option<Snapshot>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let entry = self.entry(&id).await?;
+            let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            Some(Snapshot {
+                session: entry.session.clone(),
+                records: state.records.clone(),
+                decisions: state.decisions.clone(),
+                values: state
+                    .values
+                    .iter()
+                    .filter(|(k, _)| is_plan_value(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            })
+        })
+    }
+
+    fn apply(&self, id: &SessionId, changes: Changes) -> BoxFuture<'_, BTreeMap<String, String>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let mut standing = BTreeMap::new();
+            let Some(entry) = self.entry(&id).await else {
+                return standing;
+            };
+            let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            if !changes.records.is_empty() {
+                merge_records(&mut state.records, changes.records);
+            }
+            for (k, v) in changes.values {
+                state.values.insert(k, v);
+            }
+            for (k, v) in changes.once {
+                let v = state.values.entry(k.clone()).or_insert(v).clone();
+                standing.insert(k, v);
+            }
+            standing
+        })
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn create(&self, session: Session) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let entry = Arc::new(Entry {
@@ -269,13 +381,13 @@ impl SessionStore for MemoryStore {
 
     fn get(&self, id: &SessionId) -> BoxFuture<'_, Option<Arc<Session>>> {
         let id = id.clone();
-        Box::pin(async move { self.sessions.get(&id).await.map(|e| e.session.clone()) })
+        Box::pin(async move { self.entry(&id).await.map(|e| e.session.clone()) })
     }
 
     fn decision(&self, id: &SessionId, break_id: &str) -> BoxFuture<'_, Option<Arc<Decision>>> {
         let (id, break_id) = (id.clone(), break_id.to_string());
         Box::pin(async move {
-            let entry = self.sessions.get(&id).await?;
+            let entry = self.entry(&id).await?;
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
             state.decisions.get(&break_id).cloned()
         })
@@ -289,7 +401,7 @@ impl SessionStore for MemoryStore {
     ) -> BoxFuture<'_, Arc<Decision>> {
         let (id, break_id) = (id.clone(), break_id.to_string());
         Box::pin(async move {
-            let Some(entry) = self.sessions.get(&id).await else {
+            let Some(entry) = self.entry(&id).await else {
                 return Arc::new(decision);
             };
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -304,7 +416,7 @@ impl SessionStore for MemoryStore {
     fn records(&self, id: &SessionId) -> BoxFuture<'_, Vec<BreakRecord>> {
         let id = id.clone();
         Box::pin(async move {
-            match self.sessions.get(&id).await {
+            match self.entry(&id).await {
                 Some(entry) => entry
                     .state
                     .lock()
@@ -319,7 +431,7 @@ impl SessionStore for MemoryStore {
     fn decisions(&self, id: &SessionId) -> BoxFuture<'_, Vec<(String, Arc<Decision>)>> {
         let id = id.clone();
         Box::pin(async move {
-            let Some(entry) = self.sessions.get(&id).await else {
+            let Some(entry) = self.entry(&id).await else {
                 return Vec::new();
             };
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -336,7 +448,7 @@ impl SessionStore for MemoryStore {
     fn set_once(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, bool> {
         let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
         Box::pin(async move {
-            let Some(entry) = self.sessions.get(&id).await else {
+            let Some(entry) = self.entry(&id).await else {
                 return false;
             };
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -356,7 +468,7 @@ impl SessionStore for MemoryStore {
     ) -> BoxFuture<'_, Option<String>> {
         let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
         Box::pin(async move {
-            let entry = self.sessions.get(&id).await?;
+            let entry = self.entry(&id).await?;
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
             Some(state.values.entry(key).or_insert(value).clone())
         })
@@ -365,7 +477,7 @@ impl SessionStore for MemoryStore {
     fn set_value(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, ()> {
         let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
         Box::pin(async move {
-            if let Some(entry) = self.sessions.get(&id).await {
+            if let Some(entry) = self.entry(&id).await {
                 let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
                 state.values.insert(key, value);
             }
@@ -375,7 +487,7 @@ impl SessionStore for MemoryStore {
     fn value(&self, id: &SessionId, key: &str) -> BoxFuture<'_, Option<String>> {
         let (id, key) = (id.clone(), key.to_string());
         Box::pin(async move {
-            let entry = self.sessions.get(&id).await?;
+            let entry = self.entry(&id).await?;
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
             state.values.get(&key).cloned()
         })
@@ -384,7 +496,7 @@ impl SessionStore for MemoryStore {
     fn values(&self, id: &SessionId, prefix: &str) -> BoxFuture<'_, Vec<(String, String)>> {
         let (id, prefix) = (id.clone(), prefix.to_string());
         Box::pin(async move {
-            let Some(entry) = self.sessions.get(&id).await else {
+            let Some(entry) = self.entry(&id).await else {
                 return Vec::new();
             };
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -400,7 +512,7 @@ impl SessionStore for MemoryStore {
     fn merge_records(&self, id: &SessionId, updates: Vec<BreakRecord>) -> BoxFuture<'_, ()> {
         let id = id.clone();
         Box::pin(async move {
-            if let Some(entry) = self.sessions.get(&id).await {
+            if let Some(entry) = self.entry(&id).await {
                 let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
                 merge_records(&mut state.records, updates);
             }
