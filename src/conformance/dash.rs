@@ -524,7 +524,32 @@ pub fn check_mpd(text: &str) -> Vec<Problem> {
     }
     Walker { ns, out: &mut out }.walk(root, "MPD", &mut scopes);
     check_timing(root, &mut out);
+    check_mime_types(root, &mut out);
     out
+}
+
+/// Every Representation has a `@mimeType`, its own or its AdaptationSet's (ISO/IEC
+/// 23009-1 §5.3.7.2: mandatory, inherited).
+fn check_mime_types(root: &Element, out: &mut Vec<Problem>) {
+    for (pi, p) in root.children_named("Period").enumerate() {
+        for (ai, set) in p.children_named("AdaptationSet").enumerate() {
+            let inherited = set.attr("mimeType").is_some();
+            for (ri, r) in set.children_named("Representation").enumerate() {
+                if !inherited && r.attr("mimeType").is_none() {
+                    out.push(Problem::at(
+                        Rule::DashRequiredAttribute,
+                        format!(
+                            "MPD/Period[{}]/AdaptationSet[{}]/Representation[{}]",
+                            pi + 1,
+                            ai + 1,
+                            ri + 1
+                        ),
+                        "Representation without @mimeType, on itself or its AdaptationSet",
+                    ));
+                }
+            }
+        }
+    }
 }
 
 /// Period ids and starts, and the attributes of static and dynamic MPDs.

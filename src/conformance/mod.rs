@@ -128,10 +128,11 @@ rules! {
     DashUnknownElement => "dash.unknown-element", "ISO/IEC 23009-1 schema (DASH-MPD.xsd)",
         "Elements in the MPD namespace are ones the schema defines where they are; \
          extensions use another namespace.";
-    DashRequiredAttribute => "dash.required-attribute", "ISO/IEC 23009-1 schema (DASH-MPD.xsd)",
+    DashRequiredAttribute => "dash.required-attribute", "ISO/IEC 23009-1 schema (DASH-MPD.xsd), §5.3.7.2",
         "Required attributes are present (MPD@profiles, MPD@minBufferTime, \
          Representation@id and @bandwidth, @schemeIdUri of descriptors and event \
-         streams, S@d, ...).";
+         streams, S@d, ...), and every Representation has a @mimeType, its own or its \
+         AdaptationSet's.";
     DashAttributeValue => "dash.attribute-value", "ISO/IEC 23009-1 schema (DASH-MPD.xsd)",
         "Attribute values have their schema type (xs:duration, xs:dateTime, unsigned \
          integers, MPD@type).";

@@ -639,6 +639,16 @@ fn dash_required_attribute() {
         broken(&mpd_with("<S t=\"0\" d=\"180000\"", "<S t=\"0\"")),
         ["dash.required-attribute"]
     );
+    // @mimeType: on the AdaptationSet, or on each Representation.
+    let no_mime = mpd_with("<AdaptationSet mimeType=\"audio/mp4\">", "<AdaptationSet>");
+    assert_eq!(broken(&no_mime), ["dash.required-attribute"]);
+    assert_eq!(
+        broken(&no_mime.replace(
+            "<Representation id=\"a0\"",
+            "<Representation mimeType=\"audio/mp4\" id=\"a0\""
+        )),
+        Vec::<&str>::new()
+    );
 }
 
 #[test]
