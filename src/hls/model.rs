@@ -121,6 +121,9 @@ pub struct MediaPlaylist {
     pub discontinuity_sequence: u64,
     /// `EXT-X-ENDLIST` present, or `EXT-X-PLAYLIST-TYPE:VOD`.
     pub ended: bool,
+    /// The EXT-X-VERSION its own tags need (RFC 8216 §7), found once at parse
+    /// time so a rewrite knows whether what it adds needs more.
+    pub version_need: u64,
 }
 
 /// One media segment: the lines before its URI, and the URI.
@@ -357,7 +360,7 @@ pub fn parse_media(text: &str) -> Result<MediaPlaylist, ParseError> {
     // the longest segment, as a player would have to.
     let target_duration =
         target_duration.unwrap_or_else(|| segments.iter().map(|s| s.duration).fold(0.0, f64::max));
-    Ok(MediaPlaylist {
+    let mut pl = MediaPlaylist {
         header,
         segments,
         trailer: pending,
@@ -365,7 +368,10 @@ pub fn parse_media(text: &str) -> Result<MediaPlaylist, ParseError> {
         media_sequence,
         discontinuity_sequence,
         ended,
-    })
+        version_need: 1,
+    };
+    pl.version_need = super::version::media_need(&pl);
+    Ok(pl)
 }
 
 /// Write a media playlist back to text, exactly as parsed.

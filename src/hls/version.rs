@@ -25,7 +25,7 @@ pub struct Need {
 
 /// The version one line needs, with what needs it. `iframes_only`: the playlist
 /// carries `EXT-X-I-FRAMES-ONLY` (its `EXT-X-MAP` needs 5, not 6).
-fn line_need(line: &str, iframes_only: bool) -> Option<(u64, &'static str)> {
+pub fn line_need(line: &str, iframes_only: bool) -> Option<(u64, &'static str)> {
     let mut need: Option<(u64, &'static str)> = None;
     let mut bump = |v: u64, what: &'static str| {
         if need.is_none_or(|(n, _)| v > n) {

@@ -25,11 +25,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::breaks::{AdBreak, BreakStart, DURATION_TOLERANCE};
-use crate::hls::cue;
 use crate::hls::model::{
     self, MediaPlaylist, Segment, DISCONTINUITY, DISCONTINUITY_SEQUENCE, EXTINF, KEY, MAP,
     MEDIA_SEQUENCE, PROGRAM_DATE_TIME, TARGET_DURATION,
 };
+use crate::hls::{cue, version};
 
 /// Upper bound on layout items for one break (slate loops of tiny segments).
 const MAX_ITEMS: usize = 2_000;
@@ -377,6 +377,9 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
         .map_or((0i64, 0i64), |d| (d.msn_adjust, d.cc_adjust));
 
     let mut body = String::with_capacity(n * 128 + 256);
+    // The EXT-X-VERSION that the ad lines written need.
+    let iframes_only = pl.header.iter().any(|l| l.trim() == "#EXT-X-I-FRAMES-ONLY");
+    let mut added_need = 1;
     let mut first: Option<(u64, u64, bool)> = None; // (msn, cc, has discontinuity)
     let mut max_duration: f64 = 0.0;
     let mut updates: Vec<BreakRecord> = Vec::new();
@@ -555,10 +558,12 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                             }
                             key_none_written = true;
                         }
-                        for l in &seg.lines {
+                        for l in seg.lines.iter().chain(std::iter::once(&seg.extinf)) {
                             model::push_line(&mut body, l);
+                            if let Some((v, _)) = version::line_need(l, iframes_only) {
+                                added_need = added_need.max(v);
+                            }
                         }
-                        model::push_line(&mut body, &seg.extinf);
                         match (input.ad_uri, pos) {
                             (Some(f), Some((ad, index, count))) => {
                                 let uri = f(&AdRef {
@@ -659,8 +664,13 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
     write_header(&mut text, pl, first_msn_out, dseq, target);
     text.push_str(&body);
     SpliceOutput {
-        // Ad segments may need a higher EXT-X-VERSION than the content declared.
-        text: crate::hls::version::raise_version_beyond(crate::hls::version::media_need(pl), text),
+        // Ad segments may need a higher EXT-X-VERSION than the content's tags
+        // did; only then is the text read again to raise it.
+        text: if added_need > pl.version_need {
+            version::raise_version(text)
+        } else {
+            text
+        },
         records: updates,
         segments: written,
         ad_starts,
