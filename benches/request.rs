@@ -51,6 +51,10 @@ fn main() {
                 "redis store: {:.2} round trips per steady-state {w:?} request",
                 rt.block_on(redis.round_trips(w))
             );
+            eprintln!(
+                "redis store: {:.1} us of this process's CPU per {w:?} request (wall time adds the Redis round trip)",
+                rt.block_on(redis.cpu_per_request(w))
+            );
         }
     }
     divan::main();
@@ -186,6 +190,17 @@ impl Fixture {
         body.len()
     }
 
+    /// This process's CPU time (user + system) per request over 5,000
+    /// steady-state requests, microseconds.
+    async fn cpu_per_request(&self, w: Workload) -> f64 {
+        const N: u32 = 5_000;
+        let before = cpu_ticks();
+        for _ in 0..N {
+            self.request(w).await;
+        }
+        (cpu_ticks() - before) as f64 * 10_000.0 / f64::from(N)
+    }
+
     /// Store round trips per request over 1,000 steady-state requests.
     async fn round_trips(&self, w: Workload) -> f64 {
         let before = self.store.round_trips();
@@ -275,6 +290,22 @@ async fn bytes_per_session() -> f64 {
     }
     let after = rss();
     (after.saturating_sub(before)) as f64 / N as f64
+}
+
+/// CPU time of this process, clock ticks of 10 ms (Linux `/proc/self/stat`
+/// utime + stime).
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let at = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    at(11) + at(12)
 }
 
 /// Resident set size, bytes (Linux).

@@ -189,6 +189,16 @@ async fn personalize(
 }
 
 async fn dash_ad(st: &AppState, channel: &Channel, url: &str) -> Option<Arc<DashAd>> {
+    let key = (channel.name.clone(), url.to_string());
+    if let Some(a) = st.dash_ads.get(&key).await {
+        return Some(a);
+    }
+    let a = resolve_dash_ad(st, channel, url).await?;
+    st.dash_ads.insert(key, a.clone()).await;
+    Some(a)
+}
+
+async fn resolve_dash_ad(st: &AppState, channel: &Channel, url: &str) -> Option<Arc<DashAd>> {
     let url = Url::parse(url).ok()?;
     match st.origin.get(channel, &url, Purpose::DashAd).await {
         Ok(f) => match &f.manifest {

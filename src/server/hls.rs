@@ -251,8 +251,13 @@ pub(super) async fn decision(
         return d;
     }
     let key = (session.id.clone(), break_id.to_string());
-    st.decisions_inflight
-        .get_with(key, async {
+    let d = st
+        .decisions_inflight
+        .get_with(key.clone(), async {
+            // Made and stored by a request that finished just now.
+            if let Some(d) = st.sessions.decision(&session.id, break_id).await {
+                return d;
+            }
             let d = decide(
                 &st.http,
                 channel,
@@ -267,7 +272,11 @@ pub(super) async fn decision(
                 .put_decision_if_absent(&session.id, break_id, d)
                 .await
         })
-        .await
+        .await;
+    // Stored now: later requests read it from the session store, so the
+    // in-flight entry need not hold the session's decision any longer.
+    st.decisions_inflight.invalidate(&key).await;
+    d
 }
 
 async fn build_fill(

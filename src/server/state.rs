@@ -37,6 +37,8 @@ pub struct AppState {
     /// (configuration, playlist URL, variant): a request whose ads are known costs one lookup
     /// per ad instead of URL parsing and two manifest cache reads.
     pub renditions: Cache<(String, String, VariantTarget), Arc<AdRendition>>,
+    /// Ad (and slate, bumper) MPDs prepared for DASH, by (configuration, URL).
+    pub dash_ads: Cache<(String, String), Arc<crate::dash::DashAd>>,
     /// What a session's multivariant playlist says of a media playlist, by
     /// (configuration, multivariant URL, media playlist path).
     pub targets: Cache<(String, String, String), VariantTarget>,
@@ -75,6 +77,10 @@ impl AppState {
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
             renditions: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(RESOLVED_TTL)
+                .build(),
+            dash_ads: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(RESOLVED_TTL)
                 .build(),
