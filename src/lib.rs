@@ -27,6 +27,11 @@
 //! - [`validate`]: `splicepoint validate`: fetch a manifest and its renditions (again
 //!   with `--watch`), report the [`conformance`] problems.
 
+// The crate by its own name, so test support shared with the integration
+// tests (tests/common) compiles inside it too.
+#[cfg(test)]
+extern crate self as splicepoint;
+
 pub mod ads;
 pub mod breaks;
 pub mod config;

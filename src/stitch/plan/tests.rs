@@ -1,69 +1,17 @@
 use std::collections::BTreeMap;
 
 use super::*;
+
+#[path = "../../../tests/common/live_origin.rs"]
+mod live_origin;
+use live_origin::{fills_for, Origin};
+
+/// A TS ad (or slate) rendition of `durations`.
+fn rendition(name: &str, durations: &[f64]) -> Arc<AdRendition> {
+    live_origin::rendition(name, durations, false)
+}
 use crate::hls::cue::find_breaks;
 use crate::hls::model::parse_media;
-
-fn rendition(name: &str, durations: &[f64]) -> Arc<AdRendition> {
-    Arc::new(AdRendition {
-        segments: durations
-            .iter()
-            .enumerate()
-            .map(|(i, d)| AdSegment {
-                uri: format!("https://ads.example/{name}/{i}.ts"),
-                duration: *d,
-                extinf: format!("#EXTINF:{d:.3},"),
-                discontinuity: false,
-                lines: vec![],
-            })
-            .collect(),
-    })
-}
-
-/// A simulated live origin: segment k lasts `dur(k)`; breaks are (start k,
-/// segments, announced duration).
-struct Origin {
-    window: u64,
-    breaks: Vec<(u64, u64, f64)>,
-    discontinuities: Vec<u64>,
-}
-
-impl Origin {
-    fn dur(k: u64) -> f64 {
-        if k % 7 == 3 {
-            5.005
-        } else {
-            6.0
-        }
-    }
-
-    fn playlist(&self, last: u64) -> String {
-        let first = last.saturating_sub(self.window - 1);
-        let dseq = self.discontinuities.iter().filter(|d| **d < first).count();
-        let mut s = format!(
-            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:{first}\n#EXT-X-DISCONTINUITY-SEQUENCE:{dseq}\n"
-        );
-        for k in first..=last {
-            if self.discontinuities.contains(&k) {
-                s.push_str("#EXT-X-DISCONTINUITY\n");
-            }
-            for &(start, len, d) in &self.breaks {
-                if k == start {
-                    s.push_str(&format!("#EXT-X-CUE-OUT:{d}\n"));
-                } else if k > start && k < start + len {
-                    s.push_str(&format!("#EXT-X-CUE-OUT-CONT:Duration={d}\n"));
-                } else if k == start + len {
-                    s.push_str("#EXT-X-CUE-IN\n");
-                }
-            }
-            s.push_str(&format!(
-                "#EXTINF:{:.3},\nhttp://origin.example/seg{k}.ts\n",
-                Self::dur(k)
-            ));
-        }
-        s
-    }
-}
 
 /// One line per output segment: (msn, cc, uri, duration, discontinuity).
 fn read_output(text: &str) -> Vec<(u64, u64, String, f64, bool)> {
@@ -71,37 +19,6 @@ fn read_output(text: &str) -> Vec<(u64, u64, String, f64, bool)> {
     pl.segments
         .iter()
         .map(|s| (s.msn, s.cc, s.uri.clone(), s.duration, s.discontinuity))
-        .collect()
-}
-
-fn fills_for(
-    pl: &MediaPlaylist,
-    breaks: &[AdBreak],
-    records: &[BreakRecord],
-    ads: &[Arc<AdRendition>],
-    slate: Option<Arc<AdRendition>>,
-) -> HashMap<String, BreakFill> {
-    effective_break_ids(pl, breaks, records)
-        .into_iter()
-        .zip(breaks)
-        .filter_map(|(id, b)| {
-            let id = id?;
-            let planned = records
-                .iter()
-                .find(|r| r.break_id == id)
-                .map(|r| r.planned)
-                .or(b.duration)
-                .unwrap_or(30.0);
-            Some((
-                id,
-                BreakFill {
-                    ads: ads.to_vec(),
-                    slate: slate.clone(),
-                    planned,
-                    ..Default::default()
-                },
-            ))
-        })
         .collect()
 }
 
@@ -120,6 +37,9 @@ fn live_window_keeps_continuity_over_100_refreshes() {
         window: 5,
         breaks: vec![(10, 5, 30.0), (30, 3, 24.0), (50, 4, 24.0)],
         discontinuities: vec![22, 41],
+        version: Some(3),
+        integer_durations: false,
+        encrypted: false,
     };
     let ads = [
         rendition("ad1", &[4.0, 4.0, 4.0]),
@@ -132,7 +52,7 @@ fn live_window_keeps_continuity_over_100_refreshes() {
     let mut refreshes = 0;
     for tick in 0..100u64 {
         let last = 4 + tick * 2 / 3; // sometimes the origin has not moved
-        let pl = parse_media(&origin.playlist(last)).unwrap();
+        let pl = parse_media(&origin.playlist(last, false)).unwrap();
         let breaks = find_breaks(&pl);
         let fills = fills_for(&pl, &breaks, &records, &ads, slate.clone());
         let out = splice_media(SpliceInput {
