@@ -76,13 +76,17 @@ impl HlsTrack {
                 cc: s.cc,
             };
             match self.published.get(&s.msn) {
-                Some(was) if !same(was, &now) => out.push(breach(
-                    "segment_changed",
-                    format!(
-                        "media sequence {}: was {} ({}s, cc {}), now {} ({}s, cc {})",
-                        s.msn, was.uri, was.duration, was.cc, now.uri, now.duration, now.cc
-                    ),
-                )),
+                Some(was) if !same(was, &now) => {
+                    out.push(breach(
+                        "segment_changed",
+                        format!(
+                            "media sequence {}: was {} ({}s, cc {}), now {} ({}s, cc {})",
+                            s.msn, was.uri, was.duration, was.cc, now.uri, now.duration, now.cc
+                        ),
+                    ));
+                    // Each change is reported once: compare the next refresh with this.
+                    self.published.insert(s.msn, now);
+                }
                 Some(_) => {}
                 None => {
                     self.published.insert(s.msn, now);
@@ -189,10 +193,13 @@ impl DashTrack {
             last_start = start;
             let shown = format!("{start:.3}");
             match self.periods.get(&id) {
-                Some(was) if *was != shown => out.push(breach(
-                    "period_moved",
-                    format!("Period {id}: start was {was}s, now {shown}s"),
-                )),
+                Some(was) if *was != shown => {
+                    out.push(breach(
+                        "period_moved",
+                        format!("Period {id}: start was {was}s, now {shown}s"),
+                    ));
+                    self.periods.insert(id, shown);
+                }
                 Some(_) => {}
                 None => {
                     self.periods.insert(id, shown);
@@ -275,6 +282,22 @@ mod tests {
             &[("a/1.ts", 2.0, false), ("a/9.ts", 2.0, false)],
         ));
         assert_eq!(rules(&b), ["segment_changed"], "uri: {b:?}");
+        let b = t.observe(&live(
+            5,
+            1,
+            &[("a/1.ts", 2.0, false), ("a/9.ts", 2.0, false)],
+        ));
+        assert!(b.is_empty(), "a change is reported once: {b:?}");
+        let b = t.observe(&live(
+            5,
+            1,
+            &[("a/1.ts", 2.0, false), ("a/2.ts", 2.0, false)],
+        ));
+        assert_eq!(
+            rules(&b),
+            ["segment_changed"],
+            "and again when it changes back"
+        );
         let b = t.observe(&live(6, 1, &[("a/2.ts", 3.0, false)]));
         assert_eq!(rules(&b), ["segment_changed"], "duration: {b:?}");
         let b = t.observe(&live(6, 1, &[("a/2.ts", 2.0, true)]));
@@ -341,6 +364,10 @@ mod tests {
             ["period_moved", "period_id_duplicate", "period_moved"],
             "{b:?}"
         );
+        let b = t.observe(&mpd(
+            r#"<Period id="p0" start="PT0S"/><Period id="ad0" start="PT30S"/>"#,
+        ));
+        assert!(b.is_empty(), "a move is reported once: {b:?}");
         let b = t.observe(&mpd(
             r#"<Period id="x" start="PT9S"/><Period id="y" start="PT3S"/><Period start="PT40S"/>"#,
         ));

@@ -3,6 +3,7 @@
 //! # Layout
 //!
 //! - [`check`]: the continuity rules, checked on every playlist and MPD (pure).
+//! - [`dash_segments`]: the DASH segments a live player can fetch now (pure).
 //! - [`stats`]: HdrHistogram latencies per request kind, errors by cause,
 //!   violations with their responses, one sample per second.
 //! - [`viewer`]: one simulated player (session, variant, refreshes, segments).
@@ -11,6 +12,7 @@
 //! - [`run`]: ramp the viewers up, hold them, print a line per second, report.
 
 pub mod check;
+pub mod dash_segments;
 pub mod metrics;
 pub mod report;
 pub mod stats;

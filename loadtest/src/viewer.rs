@@ -1,7 +1,8 @@
 //! One simulated viewer: starts a session, picks a variant (and the audio rendition
 //! it names), refreshes its media playlist every target duration (live) or reads it
 //! once (VOD), fetches the new segments through their URIs, and checks every
-//! response's continuity. DASH viewers refresh the MPD at `minimumUpdatePeriod`.
+//! response's continuity. DASH viewers refresh the MPD at `minimumUpdatePeriod` and
+//! fetch the live segments that have become available ([`dash_segments`]).
 //!
 //! Every loop ends at the run's stop time; waits are never shorter than
 //! [`MIN_REFRESH`], so the number of requests is bounded by the duration.
@@ -16,6 +17,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::check::{Breach, DashTrack, HlsTrack};
+use crate::dash_segments::{self, DashSegment};
 use crate::stats::{Kind, Stats, Violation};
 use crate::{Options, SegmentFetch, SessionMode};
 
@@ -186,7 +188,7 @@ pub async fn run(sh: Arc<Shared>, index: u64) {
     sh.peak.fetch_max(now, Ordering::Relaxed);
     match start {
         Start::Hls(tracks) => hls_loop(&sh, tracks).await,
-        Start::Dash(url, body) => dash_loop(&sh, url, body).await,
+        Start::Dash(url, body) => dash_loop(&sh, url, body, index).await,
     }
     sh.active.fetch_sub(1, Ordering::Relaxed);
 }
@@ -405,10 +407,13 @@ async fn play_vod(sh: &Shared, tracks: &[Vec<(Url, f64)>]) {
     }
 }
 
-async fn dash_loop(sh: &Shared, url: Url, first: String) {
+async fn dash_loop(sh: &Shared, url: Url, first: String, index: u64) {
     let mut track = DashTrack::default();
     let mut last = String::new();
     let mut text = first;
+    // Segments fetched (or skipped at the join), by key; bounded by the run's length.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut joined = false;
     loop {
         let began = Instant::now();
         let mut refresh = Duration::from_secs(2);
@@ -428,6 +433,25 @@ async fn dash_loop(sh: &Shared, url: Url, first: String) {
                 {
                     refresh = Duration::from_secs_f64(p.clamp(0.0, 60.0)).max(MIN_REFRESH);
                 }
+                if sh.opts.segments != SegmentFetch::None {
+                    let segs =
+                        dash_segments::available(&doc, &url, since_ast(&doc), index as usize);
+                    let wanted: Vec<&DashSegment> = if joined {
+                        segs.iter().filter(|s| !seen.contains(&s.key)).collect()
+                    } else {
+                        joined = true;
+                        let start = dash_segments::live_start(&segs, LIVE_START_SEGMENTS);
+                        seen.extend(segs.iter().map(|s| s.key.clone()));
+                        start
+                    };
+                    for s in wanted {
+                        if Instant::now() >= sh.stop {
+                            return;
+                        }
+                        seen.insert(s.key.clone());
+                        sh.segment(&s.url).await;
+                    }
+                }
             }
             Err(_) => sh.stats().problem("mpd:unparsable"),
         }
@@ -444,6 +468,23 @@ async fn dash_loop(sh: &Shared, url: Url, first: String) {
             }
         };
     }
+}
+
+/// Seconds since the MPD's `availabilityStartTime` by this machine's clock (0 when
+/// it has none).
+fn since_ast(doc: &splicepoint::dash::Document) -> f64 {
+    let Some(ast) = doc
+        .root
+        .attr("availabilityStartTime")
+        .and_then(|a| splicepoint::dash::mpd::parse_utc(&a))
+    else {
+        return 0.0;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    now - ast as f64
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ enum Fault {
     SequenceBack,
     /// On a session's third refresh, a published segment gets another URI.
     SegmentChanged,
+    /// From a DASH session's third refresh on, its Period starts 1 s later.
+    PeriodMoved,
 }
 
 #[derive(Clone)]
@@ -30,6 +32,8 @@ struct Server {
     sessions: Arc<AtomicU64>,
     refreshes: Arc<Mutex<HashMap<String, u64>>>,
     segments: Arc<AtomicU64>,
+    /// `availabilityStartTime` of the DASH stream: 100 s before the server started.
+    ast: String,
 }
 
 async fn master(State(s): State<Server>) -> String {
@@ -84,6 +88,31 @@ async fn media(State(s): State<Server>, Path((sid, file)): Path<(String, String)
     out
 }
 
+/// DASH: a new session is a redirect to its MPD.
+async fn dash_session(State(s): State<Server>) -> axum::response::Redirect {
+    let id = s.sessions.fetch_add(1, Ordering::Relaxed);
+    axum::response::Redirect::to(&format!("/v1/dash/c/s{id}/live/manifest.mpd"))
+}
+
+/// A live MPD that started 100 s ago: one Period of 1 s segments (`$Number$`).
+async fn dash_mpd(State(s): State<Server>, Path(sid): Path<String>) -> String {
+    let n = {
+        let mut r = s.refreshes.lock().unwrap();
+        let n = r.entry(sid).or_default();
+        *n += 1;
+        *n
+    };
+    let start = if s.fault == Fault::PeriodMoved && n >= 3 {
+        "PT1S"
+    } else {
+        "PT0S"
+    };
+    format!(
+        r#"<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="{}" minimumUpdatePeriod="PT1S"><Period id="p0" start="{start}"><AdaptationSet id="0"><SegmentTemplate timescale="1" duration="1" startNumber="1" initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/seg-$Number$.m4s"/><Representation id="v0" bandwidth="1000"/></AdaptationSet></Period></MPD>"#,
+        s.ast
+    )
+}
+
 async fn segment(State(s): State<Server>) -> &'static [u8] {
     s.segments.fetch_add(1, Ordering::Relaxed);
     &[0x47; 188]
@@ -95,12 +124,22 @@ async fn serve(fault: Fault) -> (String, Server) {
         sessions: Arc::default(),
         refreshes: Arc::default(),
         segments: Arc::default(),
+        ast: splicepoint::dash::mpd::format_utc(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                - 100,
+        ),
     };
     let app = Router::new()
         .route("/v1/master/c/live/master.m3u8", get(master))
         .route("/v1/session/c/live/master.m3u8", post(session))
         .route("/v1/manifest/c/{sid}/live/{file}", get(media))
         .route("/v1/segment/{*rest}", get(segment))
+        .route("/v1/dash/c/live/manifest.mpd", get(dash_session))
+        .route("/v1/dash/c/{sid}/live/manifest.mpd", get(dash_mpd))
+        .route("/v1/dash/c/{sid}/live/v0/{file}", get(segment))
         .route("/content/{*rest}", get(segment))
         .route(
             "/metrics",
@@ -247,4 +286,45 @@ async fn errors_are_counted_by_cause() {
         "{:?}",
         report.errors_by_cause
     );
+}
+
+fn dash_options(target: &str) -> Options {
+    let mut o = options(target, &[]);
+    o.path = "live/manifest.mpd".into();
+    o.sessions = 3;
+    o
+}
+
+#[tokio::test]
+async fn dash_sessions_refresh_and_fetch_live_segments() {
+    let (target, server) = serve(Fault::None).await;
+    let report = tokio::time::timeout(Duration::from_secs(30), run(dash_options(&target)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.protocol, "dash");
+    assert_eq!(report.continuity_violations, 0, "{:?}", report.violations);
+    assert_eq!(report.errors, 0, "{:?}", report.errors_by_cause);
+    assert_eq!(report.sessions, 3);
+    // minimumUpdatePeriod 1 s for 3.5 s: 4 or 5 MPDs per session.
+    let mpds = report.requests_by_kind["mpd"];
+    assert!((12..=15).contains(&mpds), "MPD requests: {mpds}");
+    // At the join: init + the last three segments; then about one per second.
+    let segments = server.segments.load(Ordering::Relaxed);
+    assert_eq!(report.requests_by_kind["segment"], segments);
+    assert!((3 * 6..=3 * 9).contains(&segments), "segments: {segments}");
+}
+
+#[tokio::test]
+async fn a_dash_period_that_moves_is_a_violation_once_per_session() {
+    let (target, _) = serve(Fault::PeriodMoved).await;
+    let report = tokio::time::timeout(Duration::from_secs(30), run(dash_options(&target)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.continuity_violations, 3, "{:?}", report.violations);
+    assert!(report
+        .violations
+        .iter()
+        .all(|v| v.breaches[0].rule == "period_moved"));
 }
