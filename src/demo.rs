@@ -205,10 +205,9 @@ impl Demo {
         let last = ((elapsed + 10.0) / l).floor().max(0.0) as u64;
         let now = d.ast + elapsed as u64;
         let mut s = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:scte35=\"urn:scte:scte35:2013:xml\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"PT2S\" minBufferTime=\"PT4S\" timeShiftBufferDepth=\"PT{tsb}S\" maxSegmentDuration=\"PT2.1S\" suggestedPresentationDelay=\"PT8S\">\n  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-xsdate:2014\" value=\"{}/demo/time\"/>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:scte35=\"urn:scte:scte35:2013:xml\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"PT2S\" minBufferTime=\"PT4S\" timeShiftBufferDepth=\"PT{tsb}S\" maxSegmentDuration=\"PT2.1S\" suggestedPresentationDelay=\"PT8S\">",
             crate::dash::mpd::format_utc(d.ast),
             crate::dash::mpd::format_utc(now),
-            self.base
         );
         let break_secs = BREAK_SEGMENTS as f64 * self.segment;
         let every = (self.period as f64 * self.segment).max(break_secs + 4.0);
@@ -247,7 +246,12 @@ impl Demo {
             s.push_str(&d.sets);
             s.push_str("\n  </Period>");
         }
-        s.push_str("\n</MPD>\n");
+        // The schema puts UTCTiming after the Periods.
+        let _ = write!(
+            s,
+            "\n  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-xsdate:2014\" value=\"{}/demo/time\"/>\n</MPD>\n",
+            self.base
+        );
         Some(s)
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::RwLock;
 
 /// Origin manifest fetches (cache misses).
 pub const ORIGIN_FETCHES: &str = "splicepoint_origin_fetches_total";
@@ -27,44 +27,54 @@ pub const SESSIONS_CREATED: &str = "splicepoint_sessions_created_total";
 /// Manifests served, by kind.
 pub const MANIFESTS_SERVED: &str = "splicepoint_manifests_served_total";
 
-/// A set of counters keyed by (name, label value).
+/// A set of counters keyed by (name, label value). Counting takes a shared read
+/// lock and two lookups by reference: no allocation and no exclusive lock once
+/// a counter exists.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    counters: Mutex<BTreeMap<(&'static str, String), Arc<AtomicU64>>>,
+    counters: RwLock<BTreeMap<&'static str, BTreeMap<String, AtomicU64>>>,
 }
 
 impl Metrics {
     /// Add one to counter `name` with label `reason` (empty: no label).
     pub fn incr(&self, name: &'static str, reason: &str) {
-        let counter = {
-            let mut map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry((name, reason.to_string())).or_default().clone()
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        {
+            let map = self.counters.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = map.get(name).and_then(|m| m.get(reason)) {
+                c.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        let mut map = self.counters.write().unwrap_or_else(|e| e.into_inner());
+        map.entry(name)
+            .or_default()
+            .entry(reason.to_string())
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Current value.
     pub fn get(&self, name: &'static str, reason: &str) -> u64 {
-        let map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&(name, reason.to_string()))
+        let map = self.counters.read().unwrap_or_else(|e| e.into_inner());
+        map.get(name)
+            .and_then(|m| m.get(reason))
             .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
-        let map = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        use std::fmt::Write as _;
+        let map = self.counters.read().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
-        let mut last = "";
-        for ((name, reason), v) in map.iter() {
-            if *name != last {
-                out.push_str(&format!("# TYPE {name} counter\n"));
-                last = name;
-            }
-            let v = v.load(Ordering::Relaxed);
-            if reason.is_empty() {
-                out.push_str(&format!("{name} {v}\n"));
-            } else {
-                out.push_str(&format!("{name}{{reason=\"{reason}\"}} {v}\n"));
+        for (name, counters) in map.iter() {
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for (reason, v) in counters {
+                let v = v.load(Ordering::Relaxed);
+                if reason.is_empty() {
+                    let _ = writeln!(out, "{name} {v}");
+                } else {
+                    let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {v}");
+                }
             }
         }
         out

@@ -11,6 +11,8 @@
 //! - [`scte35`]: SCTE-35 cues: decoder (binary, base64, hex, DASH XML), encoder,
 //!   and the rules that turn cues into breaks.
 //! - [`config`]: playback configurations (TOML), validation.
+//! - [`conformance`]: the HLS and MPD rules a manifest writer can break, checked on
+//!   manifest text.
 //!
 //! I/O modules (thin, async):
 //! - [`origin`]: origin fetches with timeouts, size caps, a shared coalescing cache.
@@ -22,10 +24,13 @@
 //! - [`tracking`]: ad reporting: beacons (server-side) and the tracking document.
 //! - [`events`]: counters exposed on `/metrics`.
 //! - [`inspect`]: `splicepoint inspect`: decoded cues and the breaks of a manifest.
+//! - [`validate`]: `splicepoint validate`: fetch a manifest and its renditions (again
+//!   with `--watch`), report the [`conformance`] problems.
 
 pub mod ads;
 pub mod breaks;
 pub mod config;
+pub mod conformance;
 pub mod dash;
 pub mod demo;
 pub mod error;
@@ -39,4 +44,5 @@ pub mod session;
 pub mod stitch;
 pub mod tracking;
 pub mod transcode;
+pub mod validate;
 pub mod vast;

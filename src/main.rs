@@ -61,6 +61,9 @@ enum Command {
         #[command(subcommand)]
         what: splicepoint::inspect::InspectCommand,
     },
+    /// Check a playlist or MPD and its renditions against the HLS and MPD rules
+    /// (exit status 1 when a problem is found).
+    Validate(splicepoint::validate::ValidateArgs),
     /// Transcode a creative like a content's renditions (HLS + DASH into a folder).
     Transcode {
         /// The creative: a file or an http(s) URL.
@@ -95,6 +98,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Inspect { what } => {
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
             return Ok(splicepoint::inspect::run(what, &mut out, &mut err).await?);
+        }
+        Command::Validate(args) => {
+            let clean = splicepoint::validate::run(args, &mut std::io::stdout().lock()).await?;
+            if !clean {
+                std::process::exit(1);
+            }
+            return Ok(());
         }
         Command::Transcode {
             creative,

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -19,6 +20,7 @@ use crate::breaks::fit_pod;
 use crate::config::Channel;
 use crate::events::{self, Metrics};
 use crate::origin::{fetch_text, FetchFailure};
+use crate::session::store::intern_ad;
 use crate::session::{Beacon, DecidedAd, Decision, Session};
 use crate::transcode::{self, select_creative, Transcoder};
 
@@ -263,7 +265,10 @@ pub async fn decide(
             report_error(http, session, &ad.error_urls, 202);
         }
     }
-    let ads: Vec<DecidedAd> = kept.into_iter().map(|i| playable[i].clone()).collect();
+    let ads: Vec<Arc<DecidedAd>> = kept
+        .into_iter()
+        .map(|i| intern_ad(playable[i].clone()))
+        .collect();
     if ads.is_empty() {
         return failed("no_playable_ad");
     }

@@ -7,6 +7,6 @@ pub mod mpd;
 pub mod rewrite;
 pub mod xml;
 
-pub use mpd::{find_breaks, DashBreak};
+pub use mpd::{find_breaks, segment_duration, DashBreak};
 pub use rewrite::{prepare_ad, splice_mpd, DashAd, DashFill, MpdContext};
 pub use xml::{parse, write, Document, Element};

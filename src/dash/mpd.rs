@@ -90,8 +90,9 @@ pub fn parse_utc(s: &str) -> Option<u64> {
     let s = s.trim();
     let (date, time) = s.split_once('T')?;
     let mut d = date.split('-');
+    // At most 9 year digits: the day arithmetic below cannot overflow.
     let (y, m, day): (i64, i64, i64) = (
-        d.next()?.parse().ok()?,
+        d.next().filter(|y| y.len() <= 9)?.parse().ok()?,
         d.next()?.parse().ok()?,
         d.next()?.parse().ok()?,
     );
@@ -212,6 +213,28 @@ pub fn find_breaks_with(doc: &Document, rules: &CueRules) -> Vec<DashBreak> {
     out
 }
 
+/// Segment duration of the first duration-addressed SegmentTemplate under `e`,
+/// seconds.
+pub fn segment_duration(e: &Element) -> Option<f64> {
+    for child in e.elements() {
+        if child.local_name() == "SegmentTemplate" {
+            let ts: f64 = child
+                .attr("timescale")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(1.0);
+            if let Some(d) = child.attr("duration").and_then(|d| d.parse::<f64>().ok()) {
+                if ts > 0.0 && d > 0.0 {
+                    return Some(d / ts);
+                }
+            }
+        }
+        if let Some(d) = segment_duration(child) {
+            return Some(d);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +264,7 @@ mod tests {
         }
         assert_eq!(parse_utc("2024-01-01T00:00:00.5Z"), Some(1_704_067_200));
         assert_eq!(parse_utc("garbage"), None);
+        assert_eq!(parse_utc("9223372036854775807-01-01T00:00:00Z"), None);
         assert_eq!(format_utc(1_704_067_200), "2024-01-01T00:00:00Z");
         assert_eq!(format_utc(1_709_210_096), "2024-02-29T12:34:56Z");
     }

@@ -25,7 +25,7 @@ use crate::breaks::DURATION_TOLERANCE;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DashAd {
     /// The ad MPD's first Period (AdaptationSets with their segment addressing).
-    pub period: Element,
+    pub period: Arc<Element>,
     /// Absolute base URL of the ad's segments (ad origin or ad CDN prefix).
     pub base_url: String,
     /// Duration, seconds.
@@ -89,7 +89,7 @@ pub fn prepare_ad(doc: &Document, url: &Url, prefix: Option<&str>) -> Option<Das
     let mut period = period;
     period.retain_elements(|e| e.local_name() != "BaseURL");
     Some(DashAd {
-        period,
+        period: Arc::new(period),
         base_url: base,
         duration,
     })
@@ -197,7 +197,8 @@ fn ad_period(content: &Element, ad: &DashAd, id: &str, start: f64, indent: &str)
     p.set_attr("id", id);
     p.set_attr("start", &format_duration(start));
     p.set_attr("duration", &format_duration(ad.duration));
-    let mut base = Element::new("BaseURL");
+    let prefix = content.name.strip_suffix("Period").unwrap_or("");
+    let mut base = Element::new(&format!("{prefix}BaseURL"));
     base.set_text(&ad.base_url);
     let inner = format!("{indent}  ");
     p.children.push(Node::Text(inner.clone()));
@@ -359,6 +360,17 @@ pub fn splice_mpd(
         let mut pieces: Vec<Element> = Vec::new();
         for (b, fill) in mine {
             let insert = !dynamic && b.duration.unwrap_or(0.0) <= 0.0;
+            if !insert && b.at + 0.001 < c {
+                // A break signalled inside one already laid out: the first one wins
+                // (as in HLS), or the Periods would overlap.
+                continue;
+            }
+            // A break never runs past the end of its Period: the next Period starts
+            // there.
+            let planned = match (insert, duration) {
+                (false, Some(d)) => fill.planned.min((d - b.at).max(0.0)),
+                _ => fill.planned,
+            };
             if b.at > c + 0.001 {
                 let id = piece_id(&pid, prev.as_deref(), first_piece);
                 pieces.push(content_piece(
@@ -379,8 +391,7 @@ pub fn splice_mpd(
                     .iter()
                     .enumerate()
                     .filter(|(_, ad)| {
-                        let fits =
-                            insert || total + ad.duration <= fill.planned + DURATION_TOLERANCE;
+                        let fits = insert || total + ad.duration <= planned + DURATION_TOLERANCE;
                         if fits {
                             total += ad.duration;
                         }
@@ -428,13 +439,11 @@ pub fn splice_mpd(
                     );
                 }
             }
-            let above_threshold = fill
-                .slate_threshold
-                .is_some_and(|th| fill.planned - filled > th);
+            let above_threshold = fill.slate_threshold.is_some_and(|th| planned - filled > th);
             if let (false, false, Some(slate)) = (insert, above_threshold, &fill.slate) {
                 let mut k = 0;
                 while slate.duration > 0.0
-                    && filled + slate.duration <= fill.planned + DURATION_TOLERANCE
+                    && filled + slate.duration <= planned + DURATION_TOLERANCE
                     && k < 500
                 {
                     place(
@@ -506,7 +515,10 @@ fn piece_id(pid: &str, after: Option<&str>, first: bool) -> String {
     }
 }
 
-/// MPD-level BaseURL (when the origin had none) and Location, before the first Period.
+/// MPD-level BaseURL (when the origin had none) and Location, where the schema puts
+/// them among the MPD's children (after ProgramInformation and the origin's BaseURLs,
+/// before ServiceDescription and the rest). `out` holds the children before the
+/// first Period.
 fn push_meta(
     out: &mut Vec<Node>,
     indent: &str,
@@ -518,24 +530,31 @@ fn push_meta(
     let has_base = out
         .iter()
         .any(|n| matches!(n, Node::Element(e) if e.local_name() == "BaseURL"));
-    // Keep the whitespace before the first Period where it is.
-    let trailing_ws = match out.last() {
-        Some(Node::Text(t)) if t.trim().is_empty() => out.pop(),
-        _ => None,
-    };
+    let mut mpd = Element::new(&format!("{prefix}MPD"));
+    mpd.children = std::mem::take(out);
     if !has_base {
         let mut b = Element::new(&format!("{prefix}BaseURL"));
         b.set_text(&ctx.content_base);
-        out.push(Node::Text(indent.to_string()));
-        out.push(Node::Element(b));
+        insert_child(&mut mpd, b, indent);
     }
     if let (true, Some(loc)) = (dynamic, &ctx.location) {
         let mut l = Element::new(&format!("{prefix}Location"));
         l.set_text(loc);
-        out.push(Node::Text(indent.to_string()));
-        out.push(Node::Element(l));
+        insert_child(&mut mpd, l, indent);
     }
-    out.push(trailing_ws.unwrap_or_else(|| Node::Text(indent.to_string())));
+    if !matches!(mpd.children.last(), Some(Node::Text(t)) if t.trim().is_empty()) {
+        mpd.children.push(Node::Text(indent.to_string()));
+    }
+    *out = mpd.children;
+}
+
+/// Insert `child` into `parent` where the MPD schema orders it, on a line of its own.
+fn insert_child(parent: &mut Element, child: Element, indent: &str) {
+    let at = crate::conformance::dash::insert_position(parent, child.local_name());
+    parent.children.splice(
+        at..at,
+        [Node::Text(indent.to_string()), Node::Element(child)],
+    );
 }
 
 #[cfg(test)]

@@ -6,5 +6,6 @@ pub mod attr;
 pub mod cue;
 pub mod model;
 pub mod rewrite;
+pub mod version;
 
 pub use model::{parse_media, parse_multivariant, parse_playlist, MediaPlaylist, Playlist};

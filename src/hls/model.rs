@@ -282,8 +282,12 @@ pub fn parse_media(text: &str) -> Result<MediaPlaylist, ParseError> {
         }
 
         if in_header {
-            let playlist_level =
-                line.is_empty() || PLAYLIST_TAGS.iter().any(|t| line.starts_with(t));
+            // Comments (`#` not followed by `EXT`) stay with the header too: a
+            // comment line must not end it, or the playlist tags after it would be
+            // taken for segment tags (and written twice).
+            let playlist_level = line.is_empty()
+                || PLAYLIST_TAGS.iter().any(|t| line.starts_with(t))
+                || (line.starts_with('#') && !line.starts_with("#EXT"));
             if playlist_level {
                 if line != EXTM3U || header.len() > 1 {
                     header.push(raw.to_string());
@@ -421,6 +425,16 @@ mod tests {
         assert_eq!(pl.trailer.len(), 1);
         assert!(!pl.ended);
         assert_eq!(write_media(&pl), LIVE);
+    }
+
+    #[test]
+    fn a_comment_does_not_end_the_header() {
+        let text = "#EXTM3U\n# written by an encoder\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:266\n#EXTINF:4,\na.ts\n";
+        let pl = parse_media(text).unwrap();
+        assert_eq!(pl.header.len(), 4);
+        assert_eq!(pl.segments[0].lines, ["#EXTINF:4,"]);
+        assert_eq!(pl.media_sequence, 266);
+        assert_eq!(write_media(&pl), text);
     }
 
     #[test]

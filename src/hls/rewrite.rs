@@ -45,6 +45,43 @@ pub fn resolve_uri(
     abs
 }
 
+/// `#EXT-X-BYTERANGE:<n>[@<o>]`
+const BYTERANGE: &str = "#EXT-X-BYTERANGE:";
+
+/// Give every `EXT-X-BYTERANGE` its offset (`n@o`, RFC 8216 §4.3.2.2): one without
+/// an offset starts where the previous segment's sub-range of the same resource
+/// ended, which stops being true once a splice puts other segments between them.
+/// A range whose start cannot be known (the first of a live window) stays as it is.
+pub fn pin_byte_ranges(pl: &mut MediaPlaylist) {
+    // (URI, end of its sub-range) of the previous segment, when it had one.
+    let mut prev: Option<(String, u64)> = None;
+    for s in &mut pl.segments {
+        let mut end = None;
+        for l in &mut s.lines {
+            let Some(v) = l.trim().strip_prefix(BYTERANGE) else {
+                continue;
+            };
+            let (len, off) = match v.split_once('@') {
+                Some((n, o)) => (n.trim().parse::<u64>().ok(), o.trim().parse::<u64>().ok()),
+                None => (v.trim().parse::<u64>().ok(), None),
+            };
+            let Some(len) = len else { continue };
+            let start = off.or_else(|| {
+                prev.as_ref()
+                    .filter(|(uri, _)| *uri == s.uri)
+                    .map(|(_, e)| *e)
+            });
+            if let Some(start) = start {
+                if off.is_none() {
+                    *l = format!("{BYTERANGE}{len}@{start}");
+                }
+                end = start.checked_add(len);
+            }
+        }
+        prev = end.map(|e| (s.uri.clone(), e));
+    }
+}
+
 /// Make every media URI of a content playlist absolute: segment URIs and the `URI`
 /// attributes of `EXT-X-KEY`, `EXT-X-MAP`, parts and hints. Content under the
 /// origin base gets the content CDN prefix when one is configured. Done once per
@@ -149,7 +186,7 @@ pub fn ad_rendition(pl: &MediaPlaylist, url: &Url, prefix: Option<&str>) -> AdRe
 }
 
 /// What we know of the content variant an ad must match.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct VariantTarget {
     /// `BANDWIDTH`, bits per second.
     pub bandwidth: Option<u64>,
@@ -191,6 +228,35 @@ pub fn select_variant<'a>(variants: &'a [Variant], target: &VariantTarget) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_ranges_get_their_offsets() {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-BYTERANGE:100\n#EXTINF:6,\nall.ts\n#EXT-X-BYTERANGE:100\n#EXTINF:6,\nall.ts\n#EXT-X-BYTERANGE:50@1000\n#EXTINF:6,\nall.ts\n#EXT-X-BYTERANGE:70\n#EXTINF:6,\nall.ts\n#EXT-X-BYTERANGE:70\n#EXTINF:6,\nother.ts\n#EXTINF:6,\nplain.ts\n";
+        let mut pl = crate::hls::model::parse_media(text).unwrap();
+        pin_byte_ranges(&mut pl);
+        let ranges: Vec<&str> = pl
+            .segments
+            .iter()
+            .flat_map(|s| s.lines.iter())
+            .filter(|l| l.starts_with(BYTERANGE))
+            .map(String::as_str)
+            .collect();
+        // The first of the window cannot be known; another resource's neither.
+        assert_eq!(
+            ranges,
+            [
+                "#EXT-X-BYTERANGE:100",
+                "#EXT-X-BYTERANGE:100",
+                "#EXT-X-BYTERANGE:50@1000",
+                "#EXT-X-BYTERANGE:70@1050",
+                "#EXT-X-BYTERANGE:70",
+            ]
+        );
+        let text = text.replacen("BYTERANGE:100\n", "BYTERANGE:100@0\n", 1);
+        let mut pl = crate::hls::model::parse_media(&text).unwrap();
+        pin_byte_ranges(&mut pl);
+        assert_eq!(pl.segments[1].lines[0], "#EXT-X-BYTERANGE:100@100");
+    }
     use crate::hls::model::{parse_media, parse_multivariant};
 
     #[test]

@@ -128,6 +128,25 @@ impl OriginCache {
         }
     }
 
+    /// The URLs of the content manifests (playlists and MPDs) of the channel named
+    /// `channel` now in the cache, sorted.
+    pub fn content_urls(&self, channel: &str) -> Vec<Url> {
+        let mut urls: Vec<Url> = self
+            .fresh
+            .iter()
+            .chain(self.last_good.iter())
+            .filter(|(key, _)| {
+                let mut parts = key.splitn(3, '\n');
+                parts.next() == Some(channel)
+                    && matches!(parts.next(), Some("Content") | Some("Dash"))
+            })
+            .map(|(_, f)| f.url.clone())
+            .collect();
+        urls.sort();
+        urls.dedup();
+        urls
+    }
+
     /// The prepared manifest at `url` for `channel`.
     pub async fn get(
         &self,
@@ -136,12 +155,14 @@ impl OriginCache {
         purpose: Purpose,
     ) -> Result<Arc<Fetched>, Error> {
         let key = format!("{}\n{:?}\n{}", channel.name, purpose, url);
-        let load = self.load(channel, url, purpose);
+        // The last good copy is written when a fetch succeeds, not on every hit.
+        let load = async {
+            let f = self.load(channel, url, purpose).await?;
+            self.last_good.insert(key.clone(), f.clone()).await;
+            Ok::<_, Error>(f)
+        };
         match self.fresh.try_get_with(key.clone(), load).await {
-            Ok(f) => {
-                self.last_good.insert(key, f.clone()).await;
-                Ok(f)
-            }
+            Ok(f) => Ok(f),
             Err(e) if matches!(*e, Error::OriginNotFound(_)) => Err(clone_error(&e)),
             Err(e) => {
                 if let Some(stale) = self.last_good.get(&key).await {
@@ -202,6 +223,14 @@ impl OriginCache {
             self.metrics.incr(events::ORIGIN_ERRORS, "not_a_playlist");
             Error::OriginFailed(format!("{url}: {e}"))
         })?;
+        let parsed = match parsed {
+            // Sub-ranges say where they start, so ads can go between them.
+            Playlist::Media(mut pl) => {
+                rewrite::pin_byte_ranges(&mut pl);
+                Playlist::Media(pl)
+            }
+            other => other,
+        };
         let (manifest, ttl) = match (parsed, purpose) {
             (Playlist::Multivariant(m), _) => (Manifest::Multivariant(m), MULTIVARIANT_TTL),
             (Playlist::Media(pl), Purpose::Ad) => (

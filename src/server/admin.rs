@@ -1,5 +1,6 @@
-//! Ad ops: the playback configuration API (`/v1/configs`) and hot reload of the
-//! configuration directory.
+//! Ad ops: the playback configuration API (`/v1/configs`), the conformance check of
+//! a channel's origin manifests (`/v1/admin/configs/{name}/validate`), and hot
+//! reload of the configuration directory.
 //!
 //! I/O. The API is on only when a bearer token is configured
 //! (`SPLICEPOINT_ADMIN_TOKEN`); it compares tokens in constant time, writes changes
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -328,4 +329,59 @@ mod tests {
         assert!(!constant_time_eq(b"", b"x"));
         assert!(constant_time_eq(b"", b""));
     }
+}
+
+/// Query of the validate route.
+#[derive(Debug, serde::Deserialize)]
+pub struct ValidateQuery {
+    /// An origin path (relative to the channel's origin) to check with its
+    /// renditions; without it, the channel's origin manifests now in the cache.
+    pub path: Option<String>,
+}
+
+/// `GET /v1/admin/configs/{name}/validate[?path=...]`: the conformance report
+/// (`splicepoint validate --json`) of the channel's origin manifests: the one at
+/// `path` and its renditions, or else every content manifest of the channel in the
+/// shared origin cache (the ones its sessions are playing), fetched again as the
+/// origin serves them.
+pub async fn validate(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<ValidateQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = refusal(&st, &headers) {
+        return r;
+    }
+    let Some(channel) = st.channel(&name) else {
+        return Error::UnknownConfig(name).into_response();
+    };
+    let sources: Vec<String> = match q.path.as_deref() {
+        Some(p) => match channel.origin.join(p.trim_start_matches('/')) {
+            Ok(u) if u.as_str().starts_with(channel.origin.as_str()) => vec![u.to_string()],
+            _ => {
+                return admin_error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_path",
+                    "path must be a path below the channel's origin",
+                )
+            }
+        },
+        None => st
+            .origin
+            .content_urls(&channel.name)
+            .into_iter()
+            .map(|u| u.to_string())
+            .collect(),
+    };
+    let mut v = crate::validate::Validator::new(
+        st.http.clone(),
+        channel.origin_timeout(),
+        channel.raw.origin_max_bytes,
+    );
+    let report = v.round(&sources).await;
+    let mut r = Json(report).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }

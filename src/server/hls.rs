@@ -15,18 +15,18 @@ use url::Url;
 
 use super::AppState;
 use crate::ads::decide::{decide, Avail};
-use crate::breaks::{AdBreak, BreakStart, Dialect};
 use crate::config::Channel;
 use crate::error::Error;
 use crate::events;
 use crate::hls::rewrite::{rewrite_multivariant, select_variant, VariantTarget};
 use crate::origin::{Fetched, Manifest, ParsedMedia, Purpose};
 use crate::session::id::uuid_v4;
+use crate::session::store::{Changes, Snapshot};
 use crate::session::{Decision, ReportingMode, Session, SessionId};
-use crate::stitch::{
-    effective_break_ids, first_position, splice_media, unmarked_break, AdRef, AdRendition, AdUri,
-    BreakFill, SpliceInput,
+use crate::stitch::request::{
+    plan_hls, suppressed_decision, write_hls, Need, PlannedAvail, LIVE_PREROLL, SUPPRESSED,
 };
+use crate::stitch::{AdRef, AdRendition, AdUri, BreakFill};
 
 /// HLS playlist media type.
 pub const HLS_CONTENT_TYPE: &str = "application/vnd.apple.mpegurl";
@@ -96,9 +96,7 @@ pub(super) fn new_session(
         referer: header_str(headers, header::REFERER.as_str()),
         master_url,
         reporting: ReportingMode::default(),
-        created_unix: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        created_unix: unix_now(),
         suppression: None,
     })
 }
@@ -114,11 +112,11 @@ pub async fn manifest(
         .ok_or_else(|| Error::UnknownConfig(config.clone()))?;
     let sid = SessionId::parse(&session)
         .ok_or_else(|| Error::BadRequest("malformed session id".into()))?;
-    let session = st.session(&sid).await?;
-    if session.channel != channel.name {
+    let snap = st.snapshot(&sid).await?;
+    if snap.session.channel != channel.name {
         return Err(Error::UnknownSession);
     }
-    let origin = channel.origin_for(&session.player_params);
+    let origin = channel.origin_for(&snap.session.player_params);
     let url = origin_url_under(&origin, &path, req.uri().query())?;
     let fetched = st.origin.get(&channel, &url, Purpose::Content).await?;
     match &fetched.manifest {
@@ -127,208 +125,106 @@ pub async fn manifest(
             let text = rewrite_multivariant(m, &url, origin.as_str(), &base);
             Ok(playlist_response(text, "no-store"))
         }
-        Manifest::Media(pm) => personalize(&st, &channel, &session, &fetched, pm).await,
+        Manifest::Media(pm) => personalize(&st, &channel, snap, &fetched, pm).await,
         _ => Err(Error::Internal("not a content playlist".into())),
     }
 }
 
+/// One media playlist request: the plan (pure), the decisions it lacks and the
+/// ad renditions (I/O), the splice (pure), one write when something changed.
 async fn personalize(
     st: &AppState,
     channel: &Arc<Channel>,
-    session: &Session,
+    mut snap: Snapshot,
     fetched: &Fetched,
     pm: &ParsedMedia,
 ) -> Result<Response, Error> {
     let pl = &pm.playlist;
-    let live = !pl.ended;
-    let implicit;
-    let breaks: &[AdBreak] = if !live && pm.breaks.is_empty() {
-        // VOD without markers: one pre-roll.
-        implicit = [AdBreak {
-            id: "preroll".into(),
-            start: BreakStart::At(0),
-            end: Some(0),
-            duration: None,
-            insert: true,
-            elapsed_at_window_start: None,
-            vars: BTreeMap::new(),
-            dialect: Dialect::Implicit,
-        }];
-        &implicit
-    } else {
-        &pm.breaks
-    };
-    let records = if live {
-        st.sessions.records(&session.id).await
-    } else {
-        Vec::new()
-    };
-    // A break the session is inside of that the window no longer marks.
-    let with_unmarked;
-    let breaks: &[AdBreak] = match live.then(|| unmarked_break(pl, breaks, &records)).flatten() {
-        Some(b) => {
-            with_unmarked = std::iter::once(b)
-                .chain(breaks.iter().cloned())
-                .collect::<Vec<_>>();
-            &with_unmarked
+    let now = unix_now();
+    let mut plan = plan_hls(pl, &pm.breaks, &snap, &channel.raw, now);
+    if let Some(claim) = plan.claim.take() {
+        settle_claim(st, &mut snap, claim).await;
+        plan = plan_hls(pl, &pm.breaks, &snap, &channel.raw, now);
+    }
+    let session = snap.session.clone();
+    make_decisions(st, channel, &session, &mut plan.avails).await;
+    let target = variant_target(st, channel, &session, &fetched.url).await;
+    let mut fills = HashMap::with_capacity(plan.avails.len());
+    for a in &plan.avails {
+        if let Some(d) = a.decision() {
+            let fill = build_fill(st, channel, &session, d, &target, a.planned).await;
+            fills.insert(a.break_id.clone(), fill);
         }
-        None => breaks,
-    };
-    // Live pre-roll: a break of its own where the session started. It wins over
-    // a signalled break it overlaps (one the session has not filled yet), which
-    // then plays as content, as a break joined mid-way does: otherwise segments
-    // already published as pre-roll would change when that break's start shows.
-    let with_preroll;
-    let breaks: &[AdBreak] = match live_preroll(st, channel, session, pl, &records).await {
-        Some((pre, span)) => {
-            // A break whose start slid out of the window (signalled only by
-            // CUE-OUT-CONT, or rebuilt from a record by unmarked_break) is
-            // matched to the session's unfinished record: matched to the
-            // pre-roll's, it is the pre-roll itself, placed here once.
-            let ids = effective_break_ids(pl, breaks, &records);
-            with_preroll = std::iter::once(pre)
-                .chain(
-                    breaks
-                        .iter()
-                        .zip(ids)
-                        .filter(|(b, id)| {
-                            id.as_deref() != Some(LIVE_PREROLL)
-                                && (!crate::breaks::overlaps_msns(pl, b, span)
-                                    || records.iter().any(|r| r.break_id == b.id))
-                        })
-                        .map(|(b, _)| b.clone()),
-                )
-                .collect::<Vec<_>>();
-            &with_preroll
-        }
-        None => breaks,
-    };
-    let ids = effective_break_ids(pl, breaks, &records);
-    let target = variant_target(st, channel, session, &fetched.url).await;
-    let mut fills = HashMap::new();
-    for (n, (b, id)) in breaks.iter().zip(&ids).enumerate() {
-        let Some(id) = id else { continue };
-        if live && b.insert {
-            continue; // Insertion points only make sense in VOD.
-        }
-        let record = records.iter().find(|r| &r.break_id == id);
-        let planned = record
-            .map(|r| r.planned)
-            .or(b.duration)
-            .unwrap_or(if b.insert {
-                channel.raw.vod_avail_duration_secs
-            } else {
-                channel.raw.default_avail_duration_secs
-            });
-        let index = if live {
-            records
-                .iter()
-                .filter(|r| r.origin_start_msn < record.map_or(u64::MAX, |r| r.origin_start_msn))
-                .count()
-                + 1
-        } else {
-            n + 1
-        };
-        let avail = Avail {
-            duration: planned,
-            index: index as u32,
-            vars: &b.vars,
-        };
-        if live && record.is_none() {
-            let behind = match b.start {
-                BreakStart::At(i) => Some(
-                    pl.segments[i.min(pl.segments.len())..]
-                        .iter()
-                        .map(|s| s.duration)
-                        .sum::<f64>(),
-                ),
-                BreakStart::BeforeWindow => None,
-            };
-            suppress_if_needed(st, channel, session, id, behind, b.end.is_none(), planned).await;
-        }
-        let decision = decision(st, channel, session, id, &avail).await;
-        let fill = build_fill(st, channel, session, &decision, &target, planned).await;
-
-        fills.insert(id.clone(), fill);
     }
     let sid = &session.id;
     let through_us = |r: &AdRef<'_>| {
         super::report::hls_segment_url(sid, r.break_id, r.ad, r.index, r.count, &r.segment.uri)
     };
-    let out = splice_media(SpliceInput {
-        playlist: pl,
-        breaks,
-        fills: &fills,
-        records: &records,
-        ad_uri: (session.reporting == ReportingMode::Server).then_some(&through_us as AdUri<'_>),
-    });
-    if live && !out.records.is_empty() {
-        st.sessions.merge_records(&session.id, out.records).await;
+    let ad_uri = (session.reporting == ReportingMode::Server).then_some(&through_us as AdUri<'_>);
+    let out = write_hls(&plan, pl, &snap, &fills, ad_uri);
+    if !out.changes.is_empty() {
+        st.sessions.apply(sid, out.changes).await;
     }
-    record_timeline(st, session, &out.segments, &out.ad_starts).await;
     st.metrics.incr(events::MANIFESTS_SERVED, "hls_media");
-    let cache = if live {
-        format!("max-age={}", (pl.target_duration / 2).max(1))
-    } else {
+    let cache = if pl.ended {
         "max-age=300".to_string()
+    } else {
+        format!("max-age={}", (pl.target_duration / 2).max(1))
     };
     Ok(playlist_response(out.text, &cache))
 }
 
-/// Place this playlist in the session's player timeline (seconds from the start of
-/// the first playlist it was served), keep an anchor for the next refresh, and
-/// record where each newly written ad starts (for the tracking API).
-async fn record_timeline(
-    st: &AppState,
-    session: &Session,
-    segments: &[(u64, f64)],
-    ad_starts: &[(String, usize, u64)],
-) {
-    let Some(&(last_msn, _)) = segments.last() else {
-        return;
-    };
-    let anchor = st
-        .sessions
-        .value(&session.id, "timeline")
-        .await
-        .and_then(|v| {
-            let (m, p) = v.split_once(':')?;
-            Some((m.parse::<u64>().ok()?, p.parse::<f64>().ok()?))
-        });
-    let positions = place_segments(segments, anchor);
-    let last_pos = positions.last().copied().unwrap_or(0.0);
-    if anchor.is_none_or(|(m, _)| m != last_msn) {
-        st.sessions
-            .set_value(
-                &session.id,
-                "timeline",
-                &format!("{last_msn}:{last_pos:.3}"),
-            )
-            .await;
-    }
-    for (break_id, ad, msn) in ad_starts {
-        if let Some(i) = segments.iter().position(|(m, _)| m == msn) {
-            super::report::record_ad_start(st, &session.id, break_id, *ad, positions[i]).await;
-        }
-    }
+/// Now, Unix seconds.
+pub(super) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
-/// Start position of each segment given the anchor (a segment's media sequence
-/// number and position) from an earlier refresh. Pure.
-pub fn place_segments(segments: &[(u64, f64)], anchor: Option<(u64, f64)>) -> Vec<f64> {
-    let first_pos = match anchor {
-        None => 0.0,
-        Some(anchor) => first_position(segments.iter().copied(), anchor, (anchor.0, 0.0)).0,
+/// Store a session value the plan's output depends on (first writer wins,
+/// whichever instance) and put the value that stands into the snapshot.
+pub(super) async fn settle_claim(st: &AppState, snap: &mut Snapshot, claim: (String, String)) {
+    let (key, value) = claim;
+    let changes = Changes {
+        once: vec![(key.clone(), value.clone())],
+        ..Changes::default()
     };
-    let mut t = first_pos;
-    segments
-        .iter()
-        .map(|(_, d)| {
-            let p = t;
-            t += d;
-            p
-        })
-        .collect()
+    let standing = st.sessions.apply(&snap.session.id, changes).await;
+    let value = standing.get(&key).cloned().unwrap_or(value);
+    snap.values.insert(key, value);
+}
+
+/// Make the decisions the plan lacks: suppressed breaks settled as such, the
+/// others asked of the ADS (once per session and break, however many requests
+/// ask at once).
+pub(super) async fn make_decisions(
+    st: &AppState,
+    channel: &Channel,
+    session: &Session,
+    avails: &mut [PlannedAvail],
+) {
+    for a in avails {
+        let d = match a.need {
+            Need::Decided(_) => continue,
+            Need::Suppress => {
+                debug!(session_id = %session.id, break_id = a.break_id, "Avail suppressed.");
+                st.metrics.incr(events::AD_DECISION_FAILED, SUPPRESSED);
+                let d = suppressed_decision(a.planned);
+                st.sessions
+                    .put_decision_if_absent(&session.id, &a.break_id, d)
+                    .await
+            }
+            Need::Ask => {
+                let avail = Avail {
+                    duration: a.planned,
+                    index: a.index,
+                    vars: &a.vars,
+                };
+                decision(st, channel, session, &a.break_id, &avail).await
+            }
+        };
+        a.need = Need::Decided(d);
+    }
 }
 
 /// The session's decision for a break: stored, or made now (one ADS call however
@@ -429,130 +325,23 @@ async fn build_fill(
     }
 }
 
-/// Break id of the live pre-roll.
-pub const LIVE_PREROLL: &str = "live-preroll";
-
-/// The live pre-roll break of this session, when the configuration has one: it
-/// starts where the player joins (three segments from the live edge, as players
-/// do) on the session's first playlist and lasts `live_preroll_max_duration_secs`.
-/// With it, the origin media sequence numbers it covers, `[start, end)` (`end` =
-/// `u64::MAX` while its end is not in the window yet).
-async fn live_preroll(
-    st: &AppState,
-    channel: &Channel,
-    session: &Session,
-    pl: &crate::hls::MediaPlaylist,
-    records: &[crate::stitch::BreakRecord],
-) -> Option<(AdBreak, (u64, u64))> {
-    channel.raw.live_preroll_ads_url.as_ref()?;
-    if pl.ended || pl.segments.is_empty() {
-        return None;
-    }
-    let duration = channel.raw.live_preroll_max_duration_secs;
-    let join = pl.segments[pl.segments.len().saturating_sub(3)].msn;
-    let start_msn: u64 = st
-        .sessions
-        .value_or_insert(&session.id, "preroll-msn", &join.to_string())
-        .await?
-        .parse()
-        .ok()?;
-    let record = records.iter().find(|r| r.break_id == LIVE_PREROLL);
-    if record
-        .and_then(|r| r.done)
-        .is_some_and(|d| d.origin_end_msn <= pl.segments[0].msn)
-    {
-        return None; // Over and out of the window.
-    }
-    let (start, first_visible, offset0) = match pl.segments.iter().position(|s| s.msn == start_msn)
-    {
-        Some(i) => (BreakStart::At(i), i, 0.0),
-        None if start_msn < pl.segments[0].msn => {
-            let r = record?;
-            let (offset, _) = first_position(
-                pl.segments.iter().map(|s| (s.msn, s.duration)),
-                (r.anchor_msn, r.anchor_offset),
-                (pl.segments[0].msn, pl.target_duration as f64),
-            );
-            (BreakStart::BeforeWindow, 0, offset)
-        }
-        None => return None,
-    };
-    let mut t = offset0;
-    let mut end = None;
-    for (j, s) in pl.segments.iter().enumerate().skip(first_visible) {
-        if t >= duration - crate::breaks::DURATION_TOLERANCE {
-            end = Some(j);
-            break;
-        }
-        t += s.duration;
-    }
-    let end_msn = record
-        .and_then(|r| r.done)
-        .map(|d| d.origin_end_msn)
-        .or_else(|| end.and_then(|j| pl.segments.get(j)).map(|s| s.msn))
-        .unwrap_or(u64::MAX);
-    let pre = AdBreak {
-        id: LIVE_PREROLL.into(),
-        start,
-        end,
-        duration: Some(duration),
-        insert: false,
-        elapsed_at_window_start: (start == BreakStart::BeforeWindow).then_some(offset0),
-        vars: BTreeMap::new(),
-        dialect: Dialect::Implicit,
-    };
-    Some((pre, (start_msn, end_msn)))
-}
-
-/// Avail suppression: a break the session sees for the first time is left
-/// unfilled (its content plays) when the session's (or the configuration's)
-/// suppression rule says so. Settled once, as a decision. `behind`: how far the
-/// break's start lies behind the live edge, seconds (`None`: unknown); `running`:
-/// the break has not ended yet.
-pub(super) async fn suppress_if_needed(
-    st: &AppState,
-    channel: &Channel,
-    session: &Session,
-    id: &str,
-    behind: Option<f64>,
-    running: bool,
-    planned: f64,
-) {
-    use crate::config::{FillPolicy, SuppressionMode};
-    if id == LIVE_PREROLL || st.sessions.decision(&session.id, id).await.is_some() {
-        return;
-    }
-    let rule = session.suppression.unwrap_or(channel.raw.avail_suppression);
-    let suppress = match rule.mode {
-        SuppressionMode::Off => false,
-        SuppressionMode::BehindLiveEdge => {
-            let Some(behind) = behind else { return };
-            behind > rule.value_secs && !(running && rule.fill_policy == FillPolicy::PartialAvail)
-        }
-        SuppressionMode::AfterLiveEdge => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            (now.saturating_sub(session.created_unix) as f64) < rule.value_secs
-        }
-    };
-    if suppress {
-        debug!(session_id = %session.id, break_id = id, "Avail suppressed.");
-        st.metrics.incr(events::AD_DECISION_FAILED, SUPPRESSED);
-        let d = Decision {
-            ads: Vec::new(),
-            avail_duration: planned,
-            failure: Some(SUPPRESSED.to_string()),
-        };
-        st.sessions.put_decision_if_absent(&session.id, id, d).await;
-    }
-}
-
-/// `Decision::failure` of a break left unfilled by avail suppression.
-pub const SUPPRESSED: &str = "suppressed";
-
 /// The rendition of an ad (or slate) playlist that matches the content variant.
 async fn ad_rendition(
+    st: &AppState,
+    channel: &Channel,
+    url: &str,
+    target: &VariantTarget,
+) -> Option<Arc<AdRendition>> {
+    let key = (channel.name.clone(), url.to_string(), target.clone());
+    if let Some(r) = st.renditions.get(&key).await {
+        return Some(r);
+    }
+    let r = resolve_ad_rendition(st, channel, url, target).await?;
+    st.renditions.insert(key, r.clone()).await;
+    Some(r)
+}
+
+async fn resolve_ad_rendition(
     st: &AppState,
     channel: &Channel,
     url: &str,
@@ -593,11 +382,18 @@ async fn variant_target(
     session: &Session,
     url: &Url,
 ) -> VariantTarget {
-    let Some(master) = session
-        .master_url
-        .as_deref()
-        .and_then(|u| Url::parse(u).ok())
-    else {
+    let Some(master_url) = session.master_url.as_deref() else {
+        return VariantTarget::default();
+    };
+    let key = (
+        channel.name.clone(),
+        master_url.to_string(),
+        url.path().to_string(),
+    );
+    if let Some(t) = st.targets.get(&key).await {
+        return t;
+    }
+    let Ok(master) = Url::parse(master_url) else {
         return VariantTarget::default();
     };
     let Ok(fetched) = st.origin.get(channel, &master, Purpose::Content).await else {
@@ -606,11 +402,14 @@ async fn variant_target(
     let Manifest::Multivariant(m) = &fetched.manifest else {
         return VariantTarget::default();
     };
-    m.variants
+    let target = m
+        .variants
         .iter()
         .find(|v| master.join(&v.uri).is_ok_and(|u| u.path() == url.path()))
         .map(VariantTarget::from)
-        .unwrap_or_default()
+        .unwrap_or_default();
+    st.targets.insert(key, target.clone()).await;
+    target
 }
 
 /// The origin URL for a player's path: under the configured origin, never elsewhere.

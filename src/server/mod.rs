@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/configs/{name}",
             get(admin::get_one).put(admin::put).delete(admin::delete),
         )
+        .route("/v1/admin/configs/{name}/validate", get(admin::validate))
         .fallback(fallback)
         .layer(middleware::from_fn(cors_and_errors))
         .with_state(state)

@@ -20,6 +20,7 @@ use crate::events;
 use crate::origin::{Manifest, Purpose};
 use crate::session::id::hex;
 use crate::session::{DecidedAd, ReportingMode, SessionId};
+use crate::stitch::request::AD_START;
 use crate::tracking::{self, client::tracking_json, Viewer};
 
 /// Decode lowercase hex.
@@ -219,10 +220,15 @@ pub async fn tracking_doc(
 ) -> Result<Response, Error> {
     let sid = SessionId::parse(&session)
         .ok_or_else(|| Error::BadRequest("malformed session id".into()))?;
-    st.session(&sid).await?;
-    let decisions = st.sessions.decisions(&sid).await;
+    let snap = st.snapshot(&sid).await?;
+    let mut decisions: Vec<_> = snap.decisions.into_iter().collect();
+    decisions.sort_by(|a, b| a.0.cmp(&b.0));
     let mut starts = BTreeMap::new();
-    for (key, value) in st.sessions.values(&sid, "adstart/").await {
+    for (key, value) in snap
+        .values
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(AD_START))
+    {
         let mut parts = key.splitn(3, '/').skip(1);
         let (Some(b), Some(n)) = (
             parts.next().and_then(unhex),
@@ -238,20 +244,6 @@ pub async fn tracking_doc(
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
-}
-
-/// Record where an ad starts in the session's player timeline (first value wins).
-pub async fn record_ad_start(
-    st: &AppState,
-    sid: &SessionId,
-    break_id: &str,
-    ad: usize,
-    seconds: f64,
-) {
-    let key = format!("adstart/{}/{ad}", hex(break_id.as_bytes()));
-    st.sessions
-        .set_once(sid, &key, &format!("{seconds:.3}"))
-        .await;
 }
 
 /// Body of `POST /v1/session/...`.

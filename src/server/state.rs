@@ -8,10 +8,17 @@ use moka::future::Cache;
 use crate::config::{Channel, Channels};
 use crate::error::Error;
 use crate::events::Metrics;
+use crate::hls::rewrite::VariantTarget;
 use crate::origin::client::http_client;
 use crate::origin::OriginCache;
+use crate::session::store::Snapshot;
 use crate::session::{Decision, MemoryStore, Session, SessionId, SessionStore};
+use crate::stitch::AdRendition;
 use crate::transcode::Transcoder;
+
+/// How long a resolved ad rendition or variant target is reused before it is
+/// resolved again from the manifest cache (which follows the origin).
+const RESOLVED_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Everything a handler needs.
 #[derive(Clone)]
@@ -26,6 +33,13 @@ pub struct AppState {
     pub sessions: Arc<dyn SessionStore>,
     /// In-flight ad decisions, so concurrent variants of one session make one ADS call.
     pub decisions_inflight: Cache<(SessionId, String), Arc<Decision>>,
+    /// Ad (and slate, bumper) renditions resolved for a content variant, by
+    /// (configuration, playlist URL, variant): a request whose ads are known costs one lookup
+    /// per ad instead of URL parsing and two manifest cache reads.
+    pub renditions: Cache<(String, String, VariantTarget), Arc<AdRendition>>,
+    /// What a session's multivariant playlist says of a media playlist, by
+    /// (configuration, multivariant URL, media playlist path).
+    pub targets: Cache<(String, String, String), VariantTarget>,
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// The configuration directory (serve mode): where the admin API writes.
@@ -60,6 +74,14 @@ impl AppState {
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
+            renditions: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(RESOLVED_TTL)
+                .build(),
+            targets: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(RESOLVED_TTL)
+                .build(),
             transcoder,
             metrics,
             config_dir: None,
@@ -71,6 +93,16 @@ impl AppState {
     /// cannot be reached (a Redis outage is not an unknown session).
     pub async fn session(&self, id: &SessionId) -> Result<Arc<Session>, Error> {
         match self.sessions.get(id).await {
+            Some(s) => Ok(s),
+            None if !self.sessions.available() => Err(Error::StoreUnavailable),
+            None => Err(Error::UnknownSession),
+        }
+    }
+
+    /// Everything a manifest request needs of a session, in one read: 404 when
+    /// there is no such session, 503 when the session store cannot be reached.
+    pub async fn snapshot(&self, id: &SessionId) -> Result<Snapshot, Error> {
+        match self.sessions.snapshot(id).await {
             Some(s) => Ok(s),
             None if !self.sessions.available() => Err(Error::StoreUnavailable),
             None => Err(Error::UnknownSession),

@@ -15,7 +15,10 @@
 //!
 //! Every rule that must hold across instances (first decision stands, a beacon
 //! claimed once, records merged monotonically) is one Lua script, so it is atomic
-//! in Redis. Decisions never change once written, so they are also cached here.
+//! in Redis. A manifest request costs one round trip ([`SNAPSHOT`]) when nothing
+//! changes and two when it does ([`APPLY`]). The session and its decisions never
+//! change once written, so this instance keeps them after the first read and
+//! the snapshot script returns them only when they are new here.
 //!
 //! Failures: each command has a timeout ([`RESPONSE_TIMEOUT`]); an error is logged
 //! and counted, the call answers as if the data were absent, and
@@ -33,7 +36,10 @@ use moka::future::Cache;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
-use super::store::{BoxFuture, Decision, Session, SessionStore, KEEP_DONE_RECORDS, SESSION_IDLE};
+use super::store::{
+    BoxFuture, Changes, Decision, Session, SessionStore, Snapshot, KEEP_DONE_RECORDS, PLAN_VALUES,
+    SESSION_IDLE,
+};
 use super::SessionId;
 use crate::stitch::{BreakDone, BreakRecord};
 
@@ -78,13 +84,58 @@ end
 return out
 ";
 
-/// Merge break records (see [`SessionStore::merge_records`]), then keep only the
-/// newest `ARGV[1]` completed ones. ARGV: keep, then per record: break id, record
-/// JSON, anchor (`"{msn} {offset}"`), done JSON or "".
-const MERGE_RECORDS: &str = r"
+/// A manifest request's read (see [`SessionStore::snapshot`]): keeps the session
+/// alive and returns, flat (field, value, ...), the session (when `ARGV[2]` is
+/// `1`), its records, its decisions (an empty value for those whose break id
+/// is among `ARGV[4..]`: this instance has them already) and the values whose
+/// keys start with one of the `ARGV[3]` prefixes (`|`-separated). Nil for an
+/// unknown session. ARGV: idle ms, want session, value prefixes, known decisions.
+const SNAPSHOT: &str = r"
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return false end
+local known = {}
+for i = 4, #ARGV do known['d:' .. ARGV[i]] = true end
+local prefixes = {}
+for p in string.gmatch(ARGV[3], '[^|]+') do table.insert(prefixes, 'v:' .. p) end
+local out = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local f = all[i]
+  local kind = string.sub(f, 1, 2)
+  local keep = false
+  local value = all[i + 1]
+  if f == 'session' then
+    keep = ARGV[2] == '1'
+  elseif kind == 'r:' or kind == 'a:' or kind == 'x:' then
+    keep = true
+  elseif kind == 'd:' then
+    keep = true
+    if known[f] then value = '' end
+  elseif kind == 'v:' then
+    for _, p in ipairs(prefixes) do
+      if string.sub(f, 1, #p) == p then keep = true break end
+    end
+  end
+  if keep then
+    table.insert(out, f)
+    table.insert(out, value)
+  end
+end
+return out
+";
+
+/// A manifest request's write (see [`SessionStore::apply`]): break records merged
+/// (see [`SessionStore::merge_records`]; only the newest `keep` completed ones
+/// are kept), then values set, then values set unless set; returns the
+/// standing values of the latter (flat: key, value, ...). ARGV: keep, record
+/// count, 4 per record (break id, record JSON, anchor
+/// `"{msn} {offset}"`, done JSON or ""), value count, 2 per value, once
+/// count, 2 per once value.
+const APPLY: &str = r"
 local key = KEYS[1]
-if redis.call('HEXISTS', key, 'session') == 0 then return 0 end
-for i = 2, #ARGV, 4 do
+if redis.call('HEXISTS', key, 'session') == 0 then return {} end
+local n = tonumber(ARGV[2])
+local i = 3
+for _ = 1, n do
   local id = ARGV[i]
   redis.call('HSETNX', key, 'r:' .. id, ARGV[i + 1])
   local new = ARGV[i + 2]
@@ -93,27 +144,55 @@ for i = 2, #ARGV, 4 do
     redis.call('HSET', key, 'a:' .. id, new)
   end
   if ARGV[i + 3] ~= '' then redis.call('HSETNX', key, 'x:' .. id, ARGV[i + 3]) end
+  i = i + 4
 end
-local keep = tonumber(ARGV[1])
-local done = {}
-for _, f in ipairs(redis.call('HKEYS', key)) do
-  if string.sub(f, 1, 2) == 'x:' then
-    local id = string.sub(f, 3)
-    local rec = redis.call('HGET', key, 'r:' .. id)
-    local msn = 0
-    if rec then msn = cjson.decode(rec)['origin_start_msn'] or 0 end
-    table.insert(done, {id, msn})
+if n > 0 then
+  local keep = tonumber(ARGV[1])
+  local done = {}
+  for _, f in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(f, 1, 2) == 'x:' then
+      local id = string.sub(f, 3)
+      local rec = redis.call('HGET', key, 'r:' .. id)
+      local msn = 0
+      if rec then msn = cjson.decode(rec)['origin_start_msn'] or 0 end
+      table.insert(done, {id, msn})
+    end
+  end
+  if #done > keep then
+    table.sort(done, function(a, b) return a[2] < b[2] end)
+    for m = 1, #done - keep do
+      local id = done[m][1]
+      redis.call('HDEL', key, 'r:' .. id, 'a:' .. id, 'x:' .. id)
+    end
   end
 end
-if #done > keep then
-  table.sort(done, function(a, b) return a[2] < b[2] end)
-  for n = 1, #done - keep do
-    local id = done[n][1]
-    redis.call('HDEL', key, 'r:' .. id, 'a:' .. id, 'x:' .. id)
-  end
+local nv = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, nv do
+  redis.call('HSET', key, 'v:' .. ARGV[i], ARGV[i + 1])
+  i = i + 2
 end
-return 1
+local no = tonumber(ARGV[i])
+i = i + 1
+local out = {}
+for _ = 1, no do
+  local f = 'v:' .. ARGV[i]
+  redis.call('HSETNX', key, f, ARGV[i + 1])
+  table.insert(out, ARGV[i])
+  table.insert(out, redis.call('HGET', key, f))
+  i = i + 2
+end
+return out
 ";
+
+/// What this instance keeps of a session it served: the session itself (it
+/// never changes once created) and the decisions it has read (they never
+/// change once written), so a request's one read transfers neither again.
+#[derive(Default)]
+struct Local {
+    session: Option<Arc<Session>>,
+    decisions: HashMap<String, Arc<Decision>>,
+}
 
 /// The Redis store. Cheap to clone.
 #[derive(Clone)]
@@ -122,12 +201,15 @@ pub struct RedisStore {
     prefix: Arc<str>,
     idle_ms: u64,
     decisions: Cache<(SessionId, String), Arc<Decision>>,
+    local: Cache<SessionId, Arc<std::sync::Mutex<Local>>>,
+    round_trips: Arc<AtomicU64>,
     errors: Arc<AtomicU64>,
     available: Arc<AtomicBool>,
     set_if_absent: Arc<Script>,
     set: Arc<Script>,
-    merge: Arc<Script>,
     fields: Arc<Script>,
+    snapshot: Arc<Script>,
+    apply: Arc<Script>,
 }
 
 impl RedisStore {
@@ -149,12 +231,18 @@ impl RedisStore {
                 .max_capacity(100_000)
                 .time_to_idle(SESSION_IDLE)
                 .build(),
+            local: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(SESSION_IDLE)
+                .build(),
+            round_trips: Arc::default(),
             errors: Arc::default(),
             available: Arc::new(AtomicBool::new(true)),
             set_if_absent: Arc::new(Script::new(SET_IF_ABSENT)),
             set: Arc::new(Script::new(SET)),
-            merge: Arc::new(Script::new(MERGE_RECORDS)),
             fields: Arc::new(Script::new(FIELDS_WITH_PREFIX)),
+            snapshot: Arc::new(Script::new(SNAPSHOT)),
+            apply: Arc::new(Script::new(APPLY)),
         })
     }
 
@@ -162,8 +250,10 @@ impl RedisStore {
         format!("{}{}", self.prefix, id)
     }
 
-    /// Log and count a failure; `None` for the caller to fall back on.
+    /// Log and count a failure; `None` for the caller to fall back on. Every
+    /// round trip ends here, so it counts them too.
     fn failed<T, E: std::fmt::Display>(&self, what: &str, result: Result<T, E>) -> Option<T> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         match result {
             Ok(v) => {
                 self.available.store(true, Ordering::Relaxed);
@@ -358,13 +448,98 @@ impl SessionStore for RedisStore {
     fn merge_records(&self, id: &SessionId, updates: Vec<BreakRecord>) -> BoxFuture<'_, ()> {
         let id = id.clone();
         Box::pin(async move {
+            let changes = Changes {
+                records: updates,
+                ..Changes::default()
+            };
+            self.apply(&id, changes).await;
+        })
+    }
+
+    fn snapshot(&self, id: &SessionId) -> BoxFuture<'_, Option<Snapshot>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let local = self
+                .local
+                .get_with(id.clone(), async { Arc::default() })
+                .await;
+            let (session, known) = {
+                let l = local.lock().unwrap_or_else(|e| e.into_inner());
+                (l.session.clone(), l.decisions.clone())
+            };
             let mut con = self.con.clone();
-            let mut call = self.merge.key(self.key(&id));
-            call.arg(KEEP_DONE_RECORDS);
-            for u in &updates {
-                let Ok(record) = serde_json::to_string(u) else {
-                    continue;
-                };
+            let mut call = self.snapshot.key(self.key(&id));
+            call.arg(self.idle_ms)
+                .arg(if session.is_some() { "0" } else { "1" })
+                .arg(PLAN_VALUES.join("|"));
+            for break_id in known.keys() {
+                call.arg(break_id);
+            }
+            let r: redis::RedisResult<Option<Vec<String>>> = call.invoke_async(&mut con).await;
+            let flat = self.failed("snapshot", r)??;
+            let mut fields = HashMap::with_capacity(flat.len() / 2);
+            let mut it = flat.into_iter();
+            while let (Some(f), Some(v)) = (it.next(), it.next()) {
+                fields.insert(f, v);
+            }
+            let session = match session {
+                Some(s) => s,
+                None => {
+                    let json = fields.get("session")?;
+                    match serde_json::from_str::<Session>(json) {
+                        Ok(s) if s.id == id => Arc::new(s),
+                        _ => {
+                            self.errors.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(session_id = %id, "Unreadable session in Redis.");
+                            return None;
+                        }
+                    }
+                }
+            };
+            let mut decisions = HashMap::new();
+            let mut values = std::collections::BTreeMap::new();
+            for (f, v) in &fields {
+                if let Some(b) = f.strip_prefix("d:") {
+                    let d = match known.get(b) {
+                        Some(d) => d.clone(),
+                        None => match serde_json::from_str::<Decision>(v) {
+                            Ok(d) => Arc::new(d),
+                            Err(_) => continue,
+                        },
+                    };
+                    decisions.insert(b.to_string(), d);
+                } else if let Some(k) = f.strip_prefix("v:") {
+                    values.insert(k.to_string(), v.clone());
+                }
+            }
+            {
+                let mut l = local.lock().unwrap_or_else(|e| e.into_inner());
+                l.session = Some(session.clone());
+                for (b, d) in &decisions {
+                    l.decisions.entry(b.clone()).or_insert_with(|| d.clone());
+                }
+            }
+            Some(Snapshot {
+                session,
+                records: records_from(&fields),
+                decisions,
+                values,
+            })
+        })
+    }
+
+    fn apply(
+        &self,
+        id: &SessionId,
+        changes: Changes,
+    ) -> BoxFuture<'_, std::collections::BTreeMap<String, String>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let mut con = self.con.clone();
+            let mut call = self.apply.key(self.key(&id));
+            call.arg(KEEP_DONE_RECORDS).arg(changes.records.len());
+            for u in &changes.records {
+                let record = serde_json::to_string(u).unwrap_or_default();
                 let done = u
                     .done
                     .and_then(|d| serde_json::to_string(&d).ok())
@@ -374,9 +549,27 @@ impl SessionStore for RedisStore {
                     .arg(format!("{} {}", u.anchor_msn, u.anchor_offset))
                     .arg(done);
             }
-            let r: redis::RedisResult<i64> = call.invoke_async(&mut con).await;
-            self.failed("merge_records", r);
+            call.arg(changes.values.len());
+            for (k, v) in &changes.values {
+                call.arg(k).arg(v);
+            }
+            call.arg(changes.once.len());
+            for (k, v) in &changes.once {
+                call.arg(k).arg(v);
+            }
+            let r: redis::RedisResult<Vec<Option<String>>> = call.invoke_async(&mut con).await;
+            let flat = self.failed("apply", r).unwrap_or_default();
+            let mut standing = std::collections::BTreeMap::new();
+            let mut it = flat.into_iter();
+            while let (Some(Some(k)), Some(Some(v))) = (it.next(), it.next()) {
+                standing.insert(k, v);
+            }
+            standing
         })
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
     }
 
     fn decisions(&self, id: &SessionId) -> BoxFuture<'_, Vec<(String, Arc<Decision>)>> {

@@ -129,18 +129,131 @@ pub struct Beacon {
 /// The ads for one (session, break), decided once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
-    /// The ads, in play order, fitted to the avail.
-    pub ads: Vec<DecidedAd>,
+    /// The ads, in play order, fitted to the avail. Shared: every decision
+    /// that holds the same ad (same creative, same beacons) holds one copy
+    /// ([`intern_ad`]).
+    #[serde(with = "shared_ads")]
+    pub ads: Vec<Arc<DecidedAd>>,
     /// Avail duration the decision was made for, seconds.
     pub avail_duration: f64,
     /// Why there are no ads, when the ADS failed.
     pub failure: Option<String>,
 }
 
+/// Everything a manifest request reads from the session store, in one call: the
+/// session, its break records, its decisions, and the values its plan reads
+/// ([`PLAN_VALUES`]).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The session.
+    pub session: Arc<Session>,
+    /// Its break records, by origin start.
+    pub records: Vec<BreakRecord>,
+    /// Its decisions, by break id.
+    pub decisions: HashMap<String, Arc<Decision>>,
+    /// Its values whose keys start with one of [`PLAN_VALUES`].
+    pub values: BTreeMap<String, String>,
+}
+
+/// The state changes of one manifest request, written in one call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Break records to merge (see [`SessionStore::merge_records`]).
+    pub records: Vec<BreakRecord>,
+    /// Values to set.
+    pub values: Vec<(String, String)>,
+    /// Values to set unless set (the first writer wins).
+    pub once: Vec<(String, String)>,
+}
+
+impl Changes {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.values.is_empty() && self.once.is_empty()
+    }
+}
+
+/// Keys (or key prefixes) of the session values a manifest request reads: the
+/// player timeline anchor, the live pre-roll join points, ad start positions.
+pub const PLAN_VALUES: &[&str] = &[
+    crate::stitch::request::TIMELINE,
+    crate::stitch::request::HLS_PREROLL_AT,
+    crate::stitch::request::DASH_PREROLL_AT,
+    crate::stitch::request::AD_START,
+];
+
+/// Whether a value key is one a manifest request reads.
+pub fn is_plan_value(key: &str) -> bool {
+    PLAN_VALUES.iter().any(|p| key.starts_with(p))
+}
+
+/// Distinct ads held by live decisions, keyed by their JSON form: thousands of
+/// sessions given the same ads hold one copy of them.
+static ADS: Mutex<Option<Interner>> = Mutex::new(None);
+
+struct Interner {
+    ads: HashMap<String, std::sync::Weak<DecidedAd>>,
+    purge_at: usize,
+}
+
+/// The one shared copy of `ad`: an equal ad that a live decision holds, or
+/// this one, now shared.
+pub fn intern_ad(ad: DecidedAd) -> Arc<DecidedAd> {
+    let Ok(key) = serde_json::to_string(&ad) else {
+        return Arc::new(ad);
+    };
+    let mut guard = ADS.lock().unwrap_or_else(|e| e.into_inner());
+    let interner = guard.get_or_insert_with(|| Interner {
+        ads: HashMap::new(),
+        purge_at: 1024,
+    });
+    if let Some(shared) = interner.ads.get(&key).and_then(std::sync::Weak::upgrade) {
+        return shared;
+    }
+    let shared = Arc::new(ad);
+    interner.ads.insert(key, Arc::downgrade(&shared));
+    if interner.ads.len() >= interner.purge_at {
+        // Ads no decision holds any more go; the next purge waits until the map
+        // has doubled, so purging stays amortized O(1) per ad.
+        interner.ads.retain(|_, w| w.strong_count() > 0);
+        interner.purge_at = (interner.ads.len() * 2).max(1024);
+    }
+    shared
+}
+
+/// Serde for shared ads: written as plain ads, read back interned.
+mod shared_ads {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{intern_ad, DecidedAd};
+
+    pub fn serialize<S: Serializer>(ads: &[Arc<DecidedAd>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(ads.iter().map(|a| &**a))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<DecidedAd>>, D::Error> {
+        Ok(Vec::<DecidedAd>::deserialize(d)?
+            .into_iter()
+            .map(intern_ad)
+            .collect())
+    }
+}
+
 /// The session store.
 pub trait SessionStore: Send + Sync {
     /// Store a new session.
     fn create(&self, session: Session) -> BoxFuture<'_, ()>;
+    /// Everything a manifest request needs of a session, in one read (one
+    /// round trip in a shared store); `None` for an unknown session (or an
+    /// unreachable store: see [`SessionStore::available`]). Keeps the session alive.
+    fn snapshot(&self, id: &SessionId) -> BoxFuture<'_, Option<Snapshot>>;
+    /// Write a request's changes in one call: records merged, values set, `once`
+    /// values set unless set. Returns the values that stand for the `once` keys.
+    fn apply(&self, id: &SessionId, changes: Changes) -> BoxFuture<'_, BTreeMap<String, String>>;
+    /// Calls that reached the store (round trips in a shared store) since start.
+    fn round_trips(&self) -> u64;
     /// A session by id.
     fn get(&self, id: &SessionId) -> BoxFuture<'_, Option<Arc<Session>>>;
     /// The decision for a break, if made.
@@ -205,6 +318,7 @@ struct Entry {
 #[derive(Clone)]
 pub struct MemoryStore {
     sessions: Cache<SessionId, Arc<Entry>>,
+    calls: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Default for MemoryStore {
@@ -221,6 +335,7 @@ impl MemoryStore {
                 .max_capacity(capacity)
                 .time_to_idle(idle)
                 .build(),
+            calls: Arc::default(),
         }
     }
 }
@@ -256,7 +371,61 @@ pub fn merge_records(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) 
     }
 }
 
+impl MemoryStore {
+    /// The entry of a session, counting the call.
+    async fn entry(&self, id: &SessionId) -> Option<Arc<Entry>> {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.sessions.get(id).await
+    }
+}
+
 impl SessionStore for MemoryStore {
+    fn snapshot(&self, id: &SessionId) -> BoxFuture<'_, Option<Snapshot>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let entry = self.entry(&id).await?;
+            let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            Some(Snapshot {
+                session: entry.session.clone(),
+                records: state.records.clone(),
+                decisions: state.decisions.clone(),
+                values: state
+                    .values
+                    .iter()
+                    .filter(|(k, _)| is_plan_value(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            })
+        })
+    }
+
+    fn apply(&self, id: &SessionId, changes: Changes) -> BoxFuture<'_, BTreeMap<String, String>> {
+        let id = id.clone();
+        Box::pin(async move {
+            let mut standing = BTreeMap::new();
+            let Some(entry) = self.entry(&id).await else {
+                return standing;
+            };
+            let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            if !changes.records.is_empty() {
+                merge_records(&mut state.records, changes.records);
+            }
+            for (k, v) in changes.values {
+                state.values.insert(k, v);
+            }
+            for (k, v) in changes.once {
+                let v = state.values.entry(k.clone()).or_insert(v).clone();
+                standing.insert(k, v);
+            }
+            standing
+        })
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn create(&self, session: Session) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let entry = Arc::new(Entry {
@@ -269,13 +438,13 @@ impl SessionStore for MemoryStore {
 
     fn get(&self, id: &SessionId) -> BoxFuture<'_, Option<Arc<Session>>> {
         let id = id.clone();
-        Box::pin(async move { self.sessions.get(&id).await.map(|e| e.session.clone()) })
+        Box::pin(async move { self.entry(&id).await.map(|e| e.session.clone()) })
     }
 
     fn decision(&self, id: &SessionId, break_id: &str) -> BoxFuture<'_, Option<Arc<Decision>>> {
         let (id, break_id) = (id.clone(), break_id.to_string());
         Box::pin(async move {
-            let entry = self.sessions.get(&id).await?;
+            let entry = self.entry(&id).await?;
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
             state.decisions.get(&break_id).cloned()
         })
@@ -289,7 +458,7 @@ impl SessionStore for MemoryStore {
     ) -> BoxFuture<'_, Arc<Decision>> {
         let (id, break_id) = (id.clone(), break_id.to_string());
         Box::pin(async move {
-            let Some(entry) = self.sessions.get(&id).await else {
+            let Some(entry) = self.entry(&id).await else {
                 return Arc::new(decision);
             };
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -304,7 +473,7 @@ impl SessionStore for MemoryStore {
     fn records(&self, id: &SessionId) -> BoxFuture<'_, Vec<BreakRecord>> {
         let id = id.clone();
         Box::pin(async move {
-            match self.sessions.get(&id).await {
+            match self.entry(&id).await {
                 Some(entry) => entry
                     .state
                     .lock()
@@ -319,7 +488,7 @@ impl SessionStore for MemoryStore {
     fn decisions(&self, id: &SessionId) -> BoxFuture<'_, Vec<(String, Arc<Decision>)>> {
         let id = id.clone();
         Box::pin(async move {
-            let Some(entry) = self.sessions.get(&id).await else {
+            let Some(entry) = self.entry(&id).await else {
                 return Vec::new();
             };
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -336,7 +505,7 @@ impl SessionStore for MemoryStore {
     fn set_once(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, bool> {
         let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
         Box::pin(async move {
-            let Some(entry) = self.sessions.get(&id).await else {
+            let Some(entry) = self.entry(&id).await else {
                 return false;
             };
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -356,7 +525,7 @@ impl SessionStore for MemoryStore {
     ) -> BoxFuture<'_, Option<String>> {
         let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
         Box::pin(async move {
-            let entry = self.sessions.get(&id).await?;
+            let entry = self.entry(&id).await?;
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
             Some(state.values.entry(key).or_insert(value).clone())
         })
@@ -365,7 +534,7 @@ impl SessionStore for MemoryStore {
     fn set_value(&self, id: &SessionId, key: &str, value: &str) -> BoxFuture<'_, ()> {
         let (id, key, value) = (id.clone(), key.to_string(), value.to_string());
         Box::pin(async move {
-            if let Some(entry) = self.sessions.get(&id).await {
+            if let Some(entry) = self.entry(&id).await {
                 let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
                 state.values.insert(key, value);
             }
@@ -375,7 +544,7 @@ impl SessionStore for MemoryStore {
     fn value(&self, id: &SessionId, key: &str) -> BoxFuture<'_, Option<String>> {
         let (id, key) = (id.clone(), key.to_string());
         Box::pin(async move {
-            let entry = self.sessions.get(&id).await?;
+            let entry = self.entry(&id).await?;
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
             state.values.get(&key).cloned()
         })
@@ -384,7 +553,7 @@ impl SessionStore for MemoryStore {
     fn values(&self, id: &SessionId, prefix: &str) -> BoxFuture<'_, Vec<(String, String)>> {
         let (id, prefix) = (id.clone(), prefix.to_string());
         Box::pin(async move {
-            let Some(entry) = self.sessions.get(&id).await else {
+            let Some(entry) = self.entry(&id).await else {
                 return Vec::new();
             };
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -400,10 +569,59 @@ impl SessionStore for MemoryStore {
     fn merge_records(&self, id: &SessionId, updates: Vec<BreakRecord>) -> BoxFuture<'_, ()> {
         let id = id.clone();
         Box::pin(async move {
-            if let Some(entry) = self.sessions.get(&id).await {
+            if let Some(entry) = self.entry(&id).await {
                 let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
                 merge_records(&mut state.records, updates);
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ad(url: &str) -> DecidedAd {
+        DecidedAd {
+            ad_id: Some("a".into()),
+            creative_id: None,
+            duration: 10.0,
+            media_url: Some(url.into()),
+            dash_url: None,
+            universal_ad_id: None,
+            file_url: None,
+            mezzanine_url: None,
+            impressions: vec!["http://t.example/imp".into()],
+            error_urls: vec![],
+            tracking: vec![],
+            click_through: None,
+            click_tracking: vec![],
+            ad_system: None,
+            ad_title: None,
+            companions: vec![],
+            verifications: vec![],
+        }
+    }
+
+    #[test]
+    fn equal_ads_are_held_once() {
+        let a = intern_ad(ad("http://ads.example/interned-1.m3u8"));
+        let b = intern_ad(ad("http://ads.example/interned-1.m3u8"));
+        let c = intern_ad(ad("http://ads.example/interned-2.m3u8"));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        // Read back from the store's JSON, a decision shares them too.
+        let d = Decision {
+            ads: vec![a.clone()],
+            avail_duration: 10.0,
+            failure: None,
+        };
+        let back: Decision = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert!(Arc::ptr_eq(&back.ads[0], &a));
+        assert_eq!(back, d);
+        // Once no decision holds it, a new one is made.
+        drop((a, b, d, back));
+        let again = intern_ad(ad("http://ads.example/interned-1.m3u8"));
+        assert_eq!(Arc::strong_count(&again), 1);
     }
 }

@@ -5,6 +5,7 @@
 //! ("Live HLS: staying consistent across refreshes").
 
 pub mod plan;
+pub mod request;
 
 pub use plan::{
     effective_break_ids, first_position, splice_media, unmarked_break, AdRef, AdRendition,

@@ -659,7 +659,8 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
     write_header(&mut text, pl, first_msn_out, dseq, target);
     text.push_str(&body);
     SpliceOutput {
-        text,
+        // Ad segments may need a higher EXT-X-VERSION than the content declared.
+        text: crate::hls::version::raise_version_beyond(crate::hls::version::media_need(pl), text),
         records: updates,
         segments: written,
         ad_starts,

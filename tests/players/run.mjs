@@ -16,6 +16,7 @@ import { chromium } from 'playwright-core';
 
 import { PLAYERS } from './players.mjs';
 import { SCENARIOS, FAULT_RUNS, BREAK_EVERY } from './scenarios.mjs';
+import { checkConformance } from './lib/conformance.mjs';
 import { category, assetKey, isManifestResponse, looksLikeSegment, FAULTS, FAULT_CAUGHT_BY, FAULT_APPLIES, FAULT_EDITS } from './lib/media.mjs';
 import { analyseSamples, breakRuns, runMatches, describeRun, ccCheck, playedPeriods, periodWalk, periodBreaks, segmentPeriods,
   prerollPlay, prerollMatches, describePreroll, periodPreroll, periodBreakOf, PREROLL_CONTENT_SEC,
@@ -603,6 +604,12 @@ async function playJob(job, ctx) {
     res.info.manifests = man.stats && man.stats.playlists;
     res.info.variantPairs = man.stats && man.stats.variant_pairs_compared;
     check('manifests', man.ok, man.ok ? `${man.stats.playlists} playlists` : `${man.problems.length} problem(s): ${man.problems.slice(0, 3).join(' | ')}`);
+  }
+  // The rules and the schema (a fault run breaks manifests on purpose: not here).
+  if (!fault && !args.selfTest) {
+    const conf = await checkConformance(manDir, { bin: process.env.SPLICEPOINT_BIN || 'target/release/splicepoint', repo: REPO, corpus: process.env.SPLICEPOINT_CORPUS });
+    res.info.conformance = conf.schemaNote;
+    check('conformance', conf.ok, conf.ok ? `${conf.manifests} manifests keep the rules; ${conf.schemaNote}` : `${conf.problems.length} problem(s): ${conf.problems.slice(0, 3).join(' | ')}`);
   }
   if (ffmpegP) {
     const ff = await ffmpegP;

@@ -24,9 +24,8 @@ fn ad(name: &str, secs: f64) -> Arc<DashAd> {
 }
 
 const LIVE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2013:xml" xmlns:foo="urn:example:foo" type="dynamic" availabilityStartTime="2024-01-01T00:00:00Z" publishTime="2024-01-01T00:01:00Z" minimumUpdatePeriod="PT2S" foo:custom="keep-me">
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2013:xml" xmlns:foo="urn:example:foo" type="dynamic" availabilityStartTime="2024-01-01T00:00:00Z" publishTime="2024-01-01T00:01:00Z" minimumUpdatePeriod="PT2S" profiles="urn:mpeg:dash:profile:isoff-live:2011" minBufferTime="PT2S" foo:custom="keep-me">
   <ProgramInformation><Title>t</Title></ProgramInformation>
-  <foo:Unknown a="1"><foo:Inner>text</foo:Inner></foo:Unknown>
   <Period id="p0" start="PT0S">
     <EventStream schemeIdUri="urn:scte:scte35:2013:xml" timescale="90000">
       <Event presentationTime="900000" duration="1440000" id="1"><scte35:SpliceInfoSection><scte35:SpliceInsert spliceEventId="1" outOfNetworkIndicator="true"><scte35:BreakDuration autoReturn="true" duration="1440000"/></scte35:SpliceInsert></scte35:SpliceInfoSection></Event>
@@ -40,6 +39,7 @@ const LIVE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
       <Representation id="a0" bandwidth="16000" codecs="mp4a.40.2"/>
     </AdaptationSet>
   </Period>
+  <foo:Unknown a="1"><foo:Inner>text</foo:Inner></foo:Unknown>
 </MPD>
 "#;
 
@@ -199,4 +199,108 @@ fn no_fill_changes_only_base_location_and_publish_time() {
         out.root.child("Location").unwrap().text(),
         "/v1/dash/c/SESSION/live/manifest.mpd"
     );
+}
+
+/// ffmpeg's DASH muxer writes ProgramInformation and ServiceDescription before the
+/// Periods; the BaseURL and Location we add go where the schema orders them
+/// (issue #20: BaseURL came after ServiceDescription).
+#[test]
+fn added_base_url_and_location_keep_the_schema_order() {
+    let text = LIVE.replace(
+        "</ProgramInformation>\n",
+        "</ProgramInformation>\n  <ServiceDescription id=\"0\"><Latency target=\"3000\"/></ServiceDescription>\n",
+    );
+    let input = parse(&text).unwrap();
+    assert!(crate::conformance::dash::check_mpd(&text).is_empty());
+    let out = splice_mpd(
+        &input,
+        &find_breaks(&input),
+        &fills(&input, vec![ad("a", 16.0)], None),
+        &ctx(),
+    );
+    let written = write(&out);
+    let names: Vec<&str> = out.root.elements().map(|e| e.local_name()).collect();
+    assert_eq!(
+        &names[..4],
+        [
+            "ProgramInformation",
+            "BaseURL",
+            "Location",
+            "ServiceDescription"
+        ]
+    );
+    assert_eq!(crate::conformance::dash::check_mpd(&written), Vec::new());
+    // An origin BaseURL stays first, and no second one is added.
+    let with_base = text.replace(
+        "<ProgramInformation><Title>t</Title></ProgramInformation>",
+        "<ProgramInformation><Title>t</Title></ProgramInformation>\n  <BaseURL>media/</BaseURL>",
+    );
+    let input = parse(&with_base).unwrap();
+    let out = splice_mpd(&input, &find_breaks(&input), &HashMap::new(), &ctx());
+    let names: Vec<&str> = out.root.elements().map(|e| e.local_name()).collect();
+    assert_eq!(
+        &names[..4],
+        [
+            "ProgramInformation",
+            "BaseURL",
+            "Location",
+            "ServiceDescription"
+        ]
+    );
+    assert_eq!(
+        crate::conformance::dash::check_mpd(&write(&out)),
+        Vec::new()
+    );
+}
+
+/// Found by the conformance property test: a live break that runs past the end of
+/// its Period (or starts inside another break) made ad Periods overlap the next
+/// Period. The fill stops at the Period's end; a break inside a laid-out one is
+/// skipped, as in HLS.
+#[test]
+fn ad_periods_never_overlap_the_next_period() {
+    let two = LIVE
+        .replace("<Period id=\"p0\" start=\"PT0S\">", "<Period id=\"p0\" start=\"PT0S\" duration=\"PT20S\">")
+        .replace(
+            "  </Period>\n",
+            "  </Period>\n  <Period id=\"p1\" start=\"PT20S\"><AdaptationSet id=\"1\" contentType=\"video\" mimeType=\"video/mp4\"><SegmentTemplate timescale=\"1\" duration=\"2\" media=\"v/$Number$.m4s\"/><Representation id=\"v0\" bandwidth=\"1\"/></AdaptationSet></Period>\n",
+        )
+        // A second break starting inside the first.
+        .replace(
+            "</Event>\n    </EventStream>",
+            "</Event>\n      <Event presentationTime=\"1080000\" duration=\"900000\" id=\"2\"><scte35:SpliceInfoSection><scte35:SpliceInsert spliceEventId=\"2\" outOfNetworkIndicator=\"true\"/></scte35:SpliceInfoSection></Event>\n    </EventStream>",
+        );
+    let doc = parse(&two).unwrap();
+    assert_eq!(find_breaks(&doc).len(), 2);
+    // The first break (10 s in, 16 s announced) would end at 26 s, past p0's 20 s.
+    let out = splice_mpd(
+        &doc,
+        &find_breaks(&doc),
+        &fills(&doc, vec![ad("a", 4.0)], Some(ad("slate", 2.0))),
+        &ctx(),
+    );
+    let text = write(&out);
+    assert_eq!(
+        crate::conformance::dash::check_mpd(&text),
+        Vec::new(),
+        "{text}"
+    );
+    let starts: Vec<(String, f64, f64)> = out
+        .root
+        .children_named("Period")
+        .map(|p| {
+            (
+                p.attr("id").unwrap(),
+                parse_duration(&p.attr("start").unwrap()).unwrap(),
+                p.attr("duration")
+                    .and_then(|d| parse_duration(&d))
+                    .unwrap_or(0.0),
+            )
+        })
+        .collect();
+    for w in starts.windows(2) {
+        assert!(w[0].1 + w[0].2 <= w[1].1 + 0.001, "{starts:?}");
+    }
+    assert_eq!(starts.last().unwrap().0, "p1");
+    assert_eq!(starts.last().unwrap().1, 20.0);
 }
