@@ -41,6 +41,9 @@ const PREROLL_SECS: f64 = 10.0;
 /// How far back in time the live channel pretends to have started, so the window
 /// is full at once.
 const HEAD_START: Duration = Duration::from_secs(120);
+/// Distinct beacons the demo ADS remembers (a memory bound; later ones are counted
+/// only under `_dropped`).
+const MAX_BEACON_KEYS: usize = 200_000;
 
 /// Where the demo's files are, and how the live channel behaves.
 #[derive(Debug, Clone)]
@@ -75,6 +78,8 @@ pub struct Demo {
     started: Instant,
     base: String,
     ad_segments_served: AtomicU64,
+    /// Beacons received at `/demo/beacon`, by query string (bounded: [`MAX_BEACON_KEYS`]).
+    beacons: std::sync::Mutex<BTreeMap<String, u64>>,
     dash: Option<DashDemo>,
 }
 
@@ -148,6 +153,7 @@ impl Demo {
             },
             base: base.trim_end_matches('/').to_string(),
             ad_segments_served: AtomicU64::new(0),
+            beacons: std::sync::Mutex::default(),
             dash: None,
         }
         .with_dash())
@@ -437,7 +443,8 @@ impl Demo {
             .route("/demo/origin/dash/{kind}/{rep}/{file}", get(dash_file))
             .route("/demo/media/{*path}", get(media_file))
             .route("/demo/ads/vast", get(vast))
-            .route("/demo/beacon", get(|| async { StatusCode::NO_CONTENT }))
+            .route("/demo/beacon", get(beacon))
+            .route("/demo/beacons", get(beacons))
             .route("/demo/time", get(demo_time))
             .layer(axum::middleware::map_response(cors))
             .with_state(self)
@@ -607,10 +614,50 @@ async fn vast(
     }
     let name = if pod == "timeout" { "default" } else { pod };
     let body = match demo.vast.get(name) {
-        Some(t) => t.replace("{{AD_BASE}}", &format!("{}/demo/media/ads", demo.base)),
+        Some(t) => {
+            let body = t.replace("{{AD_BASE}}", &format!("{}/demo/media/ads", demo.base));
+            // Beacons name their session and avail (when the ADS request does), so
+            // they can be counted per ad per session.
+            let mut tag = String::new();
+            for name in ["sid", "avail"] {
+                if let Some(v) = q.get(name).filter(|v| !v.is_empty()) {
+                    let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+                    let _ = write!(tag, "{name}={v}&amp;");
+                }
+            }
+            body.replace("/beacon?", &format!("/beacon?{tag}"))
+        }
         None => "<VAST version=\"4.0\"/>".to_string(),
     };
     text_response(body, "application/xml", "no-store")
+}
+
+/// `GET /demo/beacon?...`: count the beacon by its query string.
+async fn beacon(State(demo): State<Arc<Demo>>, uri: axum::http::Uri) -> StatusCode {
+    let key = uri.query().unwrap_or("").to_string();
+    let mut b = demo
+        .beacons
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let key = if b.len() < MAX_BEACON_KEYS || b.contains_key(&key) {
+        key
+    } else {
+        "_dropped".to_string()
+    };
+    *b.entry(key).or_default() += 1;
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /demo/beacons`: every beacon received, `{query string: count}` (JSON).
+async fn beacons(State(demo): State<Arc<Demo>>) -> Response {
+    let body = {
+        let b = demo
+            .beacons
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        serde_json::to_string(&*b).unwrap_or_default()
+    };
+    text_response(body, "application/json", "no-store")
 }
 
 #[cfg(test)]
@@ -715,5 +762,38 @@ mod tests {
         assert_eq!(b.len(), 3);
         assert!(b.iter().all(|b| b.insert));
         assert!(pl.ended);
+    }
+
+    #[tokio::test]
+    async fn beacons_name_their_session_and_are_counted() {
+        use tower::ServiceExt as _;
+        let app = Arc::new(demo()).router();
+        let get = |uri: &str| {
+            let app = app.clone();
+            let req = axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            async move {
+                let r = app.oneshot(req).await.unwrap();
+                let status = r.status();
+                let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+                (status, String::from_utf8(body.to_vec()).unwrap())
+            }
+        };
+        let (_, vast) = get("/demo/ads/vast?pod=single&sid=s%201&avail=2").await;
+        assert!(
+            vast.contains("/beacon?sid=s+1&amp;avail=2&amp;e=impression&amp;ad=1"),
+            "{vast}"
+        );
+        let (_, vast) = get("/demo/ads/vast?pod=single").await;
+        assert!(vast.contains("/beacon?e=impression&amp;ad=1"), "{vast}");
+        assert_eq!(get("/demo/beacon?sid=s+1&e=impression&ad=1").await.0, 204);
+        assert_eq!(get("/demo/beacon?sid=s+1&e=impression&ad=1").await.0, 204);
+        assert_eq!(get("/demo/beacon?sid=s+2&e=start&ad=1").await.0, 204);
+        let (_, counts) = get("/demo/beacons").await;
+        let counts: BTreeMap<String, u64> = serde_json::from_str(&counts).unwrap();
+        assert_eq!(counts["sid=s+1&e=impression&ad=1"], 2);
+        assert_eq!(counts["sid=s+2&e=start&ad=1"], 1);
+        assert_eq!(counts.len(), 2);
     }
 }

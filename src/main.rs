@@ -5,11 +5,12 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use splicepoint::demo::{Demo, DemoOptions};
-use splicepoint::server::{router, AppState};
+use splicepoint::server::{router, shutdown, AppState};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +36,13 @@ enum Command {
         /// sessions live in this process's memory.
         #[arg(long)]
         redis: Option<String>,
+        /// On SIGTERM: seconds unready (`/readyz` 503) but serving, before the
+        /// listener closes.
+        #[arg(long, default_value_t = 5.0)]
+        drain_secs: f64,
+        /// Then: longest wait, seconds, for the requests in flight.
+        #[arg(long, default_value_t = 20.0)]
+        grace_secs: f64,
     },
     /// Run the proxy with a built-in demo origin and ad server.
     Demo {
@@ -43,6 +51,10 @@ enum Command {
         /// Seconds between live ad breaks.
         #[arg(long, default_value_t = 60)]
         break_every: u64,
+        /// The demo's own URL as others reach it (its channels, VAST and printed
+        /// URLs use it); default: `http://` + the listen address.
+        #[arg(long)]
+        public_url: Option<String>,
     },
     /// Decode SCTE-35 cues and list the ad breaks of a manifest.
     Inspect {
@@ -82,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let (listener, app) = match Cli::parse().command {
+    let (listener, app, timings) = match Cli::parse().command {
         Command::Inspect { what } => {
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
             return Ok(splicepoint::inspect::run(what, &mut out, &mut err).await?);
@@ -112,7 +124,13 @@ async fn main() -> anyhow::Result<()> {
             listen,
             config_dir,
             redis,
+            drain_secs,
+            grace_secs,
         } => {
+            let timings = shutdown::Timings {
+                drain: Duration::try_from_secs_f64(drain_secs).context("--drain-secs")?,
+                grace: Duration::try_from_secs_f64(grace_secs).context("--grace-secs")?,
+            };
             let channels = splicepoint::config::load_dir(&config_dir)?;
             tracing::info!(count = channels.len(), dir = %config_dir.display(), "Configurations loaded.");
             let listener = tokio::net::TcpListener::bind(listen)
@@ -145,16 +163,20 @@ async fn main() -> anyhow::Result<()> {
             splicepoint::server::admin::spawn_reloader(state.clone(), config_dir);
             let public = format!("http://{}", listener.local_addr()?);
             state.transcoder.set_default_public_url(&public);
-            (listener, router(state))
+            (listener, router(state), timings)
         }
         Command::Demo {
             listen,
             break_every,
+            public_url,
         } => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("bind {listen}"))?;
-            let base = format!("http://{}", listener.local_addr()?);
+            let base = match public_url {
+                Some(u) => u.trim_end_matches('/').to_string(),
+                None => format!("http://{}", listener.local_addr()?),
+            };
             let options = DemoOptions {
                 break_every,
                 ..DemoOptions::default()
@@ -172,18 +194,17 @@ async fn main() -> anyhow::Result<()> {
             out.flush()?;
             let state = AppState::new(Arc::new(channels));
             state.transcoder.set_default_public_url(&base);
-            (listener, router(state).merge(demo.router()))
+            let timings = shutdown::Timings {
+                drain: Duration::ZERO,
+                grace: Duration::from_secs(5),
+            };
+            (listener, router(state).merge(demo.router()), timings)
         }
     };
     tracing::info!(addr = %listener.local_addr()?, "Listening.");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let drain = shutdown::Drain::default();
+    let app = drain.layer(app);
+    shutdown::serve(listener, app, drain, timings, shutdown::terminate_signal()).await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod adstore;
 pub mod dash;
 pub mod hls;
 pub mod report;
+pub mod shutdown;
 pub mod state;
 
 use axum::body::Body;
