@@ -304,9 +304,59 @@ pub trait SessionStore: Send + Sync {
 
 #[derive(Default)]
 struct State {
-    decisions: HashMap<String, Arc<Decision>>,
+    decisions: SmallMap<Arc<Decision>>,
     records: Vec<BreakRecord>,
-    values: BTreeMap<String, String>,
+    values: SmallMap<String>,
+}
+
+/// A map of few entries as one sorted vector: a session holds a handful of
+/// decisions and values, and a tree or hash table would weigh more than they do.
+#[derive(Debug)]
+struct SmallMap<V>(Vec<(String, V)>);
+
+impl<V> Default for SmallMap<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<V> SmallMap<V> {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    fn insert(&mut self, key: String, value: V) {
+        match self.find(&key) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// The value of `key`, inserting `value` when there is none.
+    fn or_insert(&mut self, key: String, value: impl FnOnce() -> V) -> &V {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key, value()));
+                i
+            }
+        };
+        &self.0[i].1
+    }
+
+    /// Entries in key order from the first key at or after `from`.
+    fn from(&self, from: &str) -> impl Iterator<Item = &(String, V)> {
+        let i = self.find(from).unwrap_or_else(|i| i);
+        self.0[i..].iter()
+    }
 }
 
 struct Entry {
@@ -389,9 +439,15 @@ impl SessionStore for MemoryStore {
             Some(Snapshot {
                 session: entry.session.clone(),
                 records: state.records.clone(),
-                decisions: state.decisions.clone(),
+                decisions: state
+                    .decisions
+                    .0
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 values: state
                     .values
+                    .0
                     .iter()
                     .filter(|(k, _)| is_plan_value(k))
                     .map(|(k, v)| (k.clone(), v.clone()))
@@ -415,7 +471,7 @@ impl SessionStore for MemoryStore {
                 state.values.insert(k, v);
             }
             for (k, v) in changes.once {
-                let v = state.values.entry(k.clone()).or_insert(v).clone();
+                let v = state.values.or_insert(k.clone(), || v).clone();
                 standing.insert(k, v);
             }
             standing
@@ -464,8 +520,7 @@ impl SessionStore for MemoryStore {
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
             state
                 .decisions
-                .entry(break_id)
-                .or_insert_with(|| Arc::new(decision))
+                .or_insert(break_id, || Arc::new(decision))
                 .clone()
         })
     }
@@ -492,12 +547,7 @@ impl SessionStore for MemoryStore {
                 return Vec::new();
             };
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
-            let mut all: Vec<_> = state
-                .decisions
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            all.sort_by(|a, b| a.0.cmp(&b.0));
+            let all: Vec<_> = state.decisions.0.clone();
             all
         })
     }
@@ -527,7 +577,7 @@ impl SessionStore for MemoryStore {
         Box::pin(async move {
             let entry = self.entry(&id).await?;
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
-            Some(state.values.entry(key).or_insert(value).clone())
+            Some(state.values.or_insert(key, || value).clone())
         })
     }
 
@@ -559,9 +609,9 @@ impl SessionStore for MemoryStore {
             let state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
             state
                 .values
-                .range(prefix.clone()..)
+                .from(&prefix)
                 .take_while(|(k, _)| k.starts_with(&prefix))
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .cloned()
                 .collect()
         })
     }
