@@ -336,7 +336,11 @@ impl<V> SmallMap<V> {
     fn insert(&mut self, key: String, value: V) {
         match self.find(&key) {
             Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (key, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                // Held for the session's life: no room for entries that may not come.
+                self.0.shrink_to_fit();
+            }
         }
     }
 
@@ -346,6 +350,7 @@ impl<V> SmallMap<V> {
             Ok(i) => i,
             Err(i) => {
                 self.0.insert(i, (key, value()));
+                self.0.shrink_to_fit();
                 i
             }
         };
@@ -419,6 +424,7 @@ pub fn merge_records(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) 
             }
         });
     }
+    records.shrink_to_fit();
 }
 
 impl MemoryStore {
