@@ -456,7 +456,7 @@ fn splice_all(input: &str, ad_secs: &[f64]) -> String {
         location: Some("http://proxy.example/v1/dash/c/s/x.mpd".into()),
         publish_time: Some("2026-01-01T00:00:00Z".into()),
     };
-    dash::write(&dash::splice_mpd(&doc, &breaks, &fills, &ctx))
+    dash::splice_mpd(&doc, &breaks, &fills, &ctx).text
 }
 
 #[test]
@@ -812,7 +812,7 @@ fn transcoded_creative_periods_validate() {
             location: Some("http://proxy.example/v1/dash/c/s/x.mpd".into()),
             publish_time: Some("2026-01-01T00:00:00Z".into()),
         };
-        let out = dash::write(&dash::splice_mpd(&doc, &breaks, &fills, &ctx));
+        let out = dash::splice_mpd(&doc, &breaks, &fills, &ctx).text;
         assert!(out.contains("creative/c1/"), "{out}");
         assert!(rules(&out).is_empty(), "{:?}\n{out}", rules(&out));
         mpds.push((format!("content with the creative, dynamic={dynamic}"), out));

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use url::Url;
 
 use super::mpd::{format_duration, is_dynamic, parse_duration, period_starts, DashBreak};
-use super::xml::{Document, Element, Node};
+use super::xml::{escape_into, write_element, write_node, Document, Element, Node};
 use crate::breaks::DURATION_TOLERANCE;
 
 /// One ad (or the slate), ready to become a Period.
@@ -123,216 +123,263 @@ fn num(e: &Element, name: &str) -> Option<f64> {
     e.attr(name).and_then(|v| v.trim().parse().ok())
 }
 
-/// Build the AdaptationSets of an ad Period that mirror the content Period's.
-fn ad_sets(content: &Element, ad: &DashAd) -> Vec<Element> {
-    let mut out = Vec::new();
-    for cset in content.children_named("AdaptationSet") {
-        let ctype = content_type(cset);
-        let Some(aset) = ad
-            .period
-            .children_named("AdaptationSet")
-            .find(|a| content_type(a) == ctype)
-        else {
-            continue;
-        };
-        let mut set = aset.clone();
-        set.remove_attr("id");
-        if let Some(id) = cset.attr("id") {
-            set.set_attr("id", &id);
-        }
-        if let Some(lang) = cset.attr("lang") {
-            set.set_attr("lang", &lang);
-        }
-        if ctype == "video" {
-            // Keep the ad representations nearest to each content representation.
-            let ads: Vec<(f64, f64)> = set
-                .children_named("Representation")
-                .map(|r| {
-                    (
-                        num(r, "height").unwrap_or(0.0),
-                        num(r, "bandwidth").unwrap_or(0.0),
-                    )
-                })
-                .collect();
-            let mut keep = vec![false; ads.len()];
-            for crep in cset.children_named("Representation") {
-                let (h, bw) = (
-                    num(crep, "height").unwrap_or(0.0),
-                    num(crep, "bandwidth").unwrap_or(1.0),
-                );
-                let best = ads
-                    .iter()
-                    .enumerate()
-                    .min_by(|(_, a), (_, b)| {
-                        let score = |x: &(f64, f64)| {
-                            ((x.0 - h).abs(), (x.1.max(1.0) / bw.max(1.0)).ln().abs())
-                        };
-                        score(a)
-                            .partial_cmp(&score(b))
-                            .unwrap_or(std::cmp::Ordering::Equal)
-                    })
-                    .map(|(i, _)| i);
-                if let Some(i) = best {
-                    keep[i] = true;
-                }
-            }
-            if keep.iter().any(|k| *k) {
-                let mut i = 0;
-                set.retain_elements(|e| {
-                    if e.local_name() != "Representation" {
-                        return true;
-                    }
-                    i += 1;
-                    keep[i - 1]
-                });
-            }
-        }
-        out.push(set);
-    }
-    out
-}
-
-fn ad_period(content: &Element, ad: &DashAd, id: &str, start: f64, indent: &str) -> Element {
-    let mut p = Element::new(&content.name);
-    p.set_attr("id", id);
-    p.set_attr("start", &format_duration(start));
-    p.set_attr("duration", &format_duration(ad.duration));
-    let prefix = content.name.strip_suffix("Period").unwrap_or("");
-    let mut base = Element::new(&format!("{prefix}BaseURL"));
-    base.set_text(&ad.base_url);
-    let inner = format!("{indent}  ");
-    p.children.push(Node::Text(inner.clone()));
-    p.children.push(Node::Element(base));
-    for set in ad_sets(content, ad) {
-        p.children.push(Node::Text(inner.clone()));
-        p.children.push(Node::Element(set));
-    }
-    p.children.push(Node::Text(indent.to_string()));
-    p
-}
-
-/// Shift segment addressing so that period-relative time 0 is `offset` seconds
-/// into the original period: `presentationTimeOffset` (and `startNumber` for
-/// `$Number$` templates without a timeline) on every SegmentTemplate/SegmentBase.
-fn shift_segments(
-    e: &mut Element,
-    offset: f64,
-    inherited_ts: f64,
-    inherited_pto: f64,
-    inherited_start: f64,
-) {
-    let mut ts = inherited_ts;
-    let mut pto = inherited_pto;
-    let mut start_number = inherited_start;
-    for child in e.elements_mut() {
-        let name = child.local_name().to_string();
-        if matches!(
-            name.as_str(),
-            "SegmentTemplate" | "SegmentBase" | "SegmentList"
-        ) {
-            ts = num(child, "timescale").filter(|t| *t > 0.0).unwrap_or(ts);
-            pto = num(child, "presentationTimeOffset").unwrap_or(pto);
-            start_number = num(child, "startNumber").unwrap_or(start_number);
-            let has_timeline = child.child("SegmentTimeline").is_some();
-            let mut delta = (offset * ts).round();
-            if let (Some(d), false, "SegmentTemplate") =
-                (num(child, "duration"), has_timeline, name.as_str())
-            {
-                if d > 0.0 {
-                    let k = (offset * ts / d).round();
-                    delta = k * d;
-                    child.set_attr("startNumber", &format!("{}", (start_number + k) as u64));
-                }
-            }
-            child.set_attr(
-                "presentationTimeOffset",
-                &format!("{}", (pto + delta) as u64),
-            );
-        }
-    }
-    for child in e.elements_mut() {
-        if matches!(child.local_name(), "AdaptationSet" | "Representation") {
-            shift_segments(child, offset, ts, pto, start_number);
-        }
-    }
-}
-
-fn content_piece(
-    p: &Element,
-    id: &str,
-    start: f64,
-    offset: f64,
-    duration: Option<f64>,
-    first: bool,
-) -> Element {
-    let mut piece = p.clone();
-    piece.set_attr("id", id);
-    piece.set_attr("start", &format_duration(start));
-    match duration {
-        Some(d) => piece.set_attr("duration", &format_duration(d)),
-        None => piece.remove_attr("duration"),
-    }
-    if !first {
-        piece.retain_elements(|e| e.local_name() != "EventStream");
-    }
-    if offset > 0.0 {
-        shift_segments(&mut piece, offset, 1.0, 0.0, 1.0);
-    }
-    piece
-}
-
-/// Splice the ads into the MPD. Breaks without a fill pass through.
-pub fn splice_mpd(
-    doc: &Document,
-    breaks: &[DashBreak],
-    fills: &HashMap<String, DashFill>,
-    ctx: &MpdContext,
-) -> Document {
-    let dynamic = is_dynamic(doc);
-    let starts = period_starts(doc);
-    let mut root = doc.root.clone();
-    let indent = root
-        .children
-        .iter()
-        .find_map(|n| match n {
-            Node::Text(t) if t.trim().is_empty() && t.contains('\n') => Some(t.clone()),
-            _ => None,
+/// The AdaptationSets of `ad` that mirror the content Period's, each with the
+/// content set's id (and language), and for video only the ad representations
+/// nearest to each content representation (`None`: all of them).
+fn matched_sets<'a>(
+    content: &'a Element,
+    ad: &'a DashAd,
+) -> impl Iterator<Item = (&'a Element, &'a Element, Option<Vec<bool>>)> + 'a {
+    content
+        .children_named("AdaptationSet")
+        .filter_map(move |cset| {
+            let ctype = content_type(cset);
+            let aset = ad
+                .period
+                .children_named("AdaptationSet")
+                .find(|a| content_type(a) == ctype)?;
+            let keep = (ctype == "video").then(|| nearest(cset, aset)).flatten();
+            Some((cset, aset, keep))
         })
-        .unwrap_or_else(|| "\n  ".to_string());
+}
 
-    let mut shift = 0.0;
-    let mut new_children = Vec::with_capacity(root.children.len() + 8);
-    let mut period_index = 0;
-    let mut meta_done = false;
-    for node in std::mem::take(&mut root.children) {
-        let Node::Element(el) = node else {
-            new_children.push(node);
+/// For each representation of `aset`, whether it is the nearest (height, then
+/// bandwidth ratio) to one of `cset`'s; `None` when none is.
+fn nearest(cset: &Element, aset: &Element) -> Option<Vec<bool>> {
+    let ads: Vec<(f64, f64)> = aset
+        .children_named("Representation")
+        .map(|r| {
+            (
+                num(r, "height").unwrap_or(0.0),
+                num(r, "bandwidth").unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let mut keep = vec![false; ads.len()];
+    for crep in cset.children_named("Representation") {
+        let (h, bw) = (
+            num(crep, "height").unwrap_or(0.0),
+            num(crep, "bandwidth").unwrap_or(1.0),
+        );
+        let best = ads
+            .iter()
+            .enumerate()
+            .min_by(|(_, a), (_, b)| {
+                let score =
+                    |x: &(f64, f64)| ((x.0 - h).abs(), (x.1.max(1.0) / bw.max(1.0)).ln().abs());
+                score(a)
+                    .partial_cmp(&score(b))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .map(|(i, _)| i);
+        if let Some(i) = best {
+            keep[i] = true;
+        }
+    }
+    keep.iter().any(|k| *k).then_some(keep)
+}
+
+/// Write an ad Period: the content Period's name, a BaseURL, the matched sets.
+fn write_ad_period(out: &mut String, content: &Element, ad: &DashAd, at: &Placed, indent: &str) {
+    let inner = format!("{indent}  ");
+    let prefix = content.name.strip_suffix("Period").unwrap_or("");
+    out.push('<');
+    out.push_str(&content.name);
+    push_attr(out, "id", &at.id);
+    push_attr(out, "start", &format_duration(at.start));
+    push_attr(out, "duration", &format_duration(ad.duration));
+    out.push('>');
+    out.push_str(&inner);
+    out.push('<');
+    out.push_str(prefix);
+    out.push_str("BaseURL>");
+    escape_into(out, &ad.base_url);
+    out.push_str("</");
+    out.push_str(prefix);
+    out.push_str("BaseURL>");
+    for (cset, aset, keep) in matched_sets(content, ad) {
+        out.push_str(&inner);
+        out.push('<');
+        out.push_str(&aset.name);
+        // The ad set's attributes, its id replaced by the content set's (written
+        // last) and its language by the content's.
+        let lang = cset.attr("lang");
+        let mut lang_done = false;
+        for (k, v) in &aset.attrs {
+            match (k.as_str(), &lang) {
+                ("id", _) => {}
+                ("lang", Some(l)) => {
+                    lang_done = true;
+                    push_attr(out, k, l);
+                }
+                _ => push_raw_attr(out, k, v),
+            }
+        }
+        if let Some(id) = cset.attr("id") {
+            push_attr(out, "id", &id);
+        }
+        if let (Some(l), false) = (&lang, lang_done) {
+            push_attr(out, "lang", l);
+        }
+        let mut i = 0;
+        write_children(
+            out,
+            &aset.name,
+            &aset.children,
+            |e| {
+                if e.local_name() != "Representation" {
+                    return true;
+                }
+                i += 1;
+                keep.as_ref().is_none_or(|k| k[i - 1])
+            },
+            |out, _, e| write_element(out, e),
+        );
+    }
+    out.push_str(indent);
+    out.push_str("</");
+    out.push_str(&content.name);
+    out.push('>');
+}
+
+/// Segment timing inherited down the Period, AdaptationSet, Representation levels.
+#[derive(Clone, Copy)]
+struct Timing {
+    timescale: f64,
+    pto: f64,
+    start_number: f64,
+}
+
+/// The shifted `(startNumber, presentationTimeOffset)` of each SegmentTemplate,
+/// SegmentBase or SegmentList child of `e` (by child index), so that
+/// period-relative time 0 is `offset` seconds into the original period (`startNumber`
+/// only for `$Number$` templates without a timeline), and the timing the children
+/// inherit.
+fn shifted_segments(
+    e: &Element,
+    offset: f64,
+    mut t: Timing,
+) -> (Vec<(usize, Option<u64>, u64)>, Timing) {
+    let mut shifted = Vec::new();
+    for (i, n) in e.children.iter().enumerate() {
+        let Node::Element(child) = n else { continue };
+        let name = child.local_name();
+        if !matches!(name, "SegmentTemplate" | "SegmentBase" | "SegmentList") {
             continue;
-        };
-        match el.local_name() {
-            // Patches from the origin cannot be applied to our output.
-            "PatchLocation" | "Location" => continue,
-            "BaseURL" => {
-                // Absolute, so segments are fetched from the origin, not from us.
-                let mut b = el.clone();
-                let abs = Url::parse(&ctx.content_base)
-                    .and_then(|u| u.join(&el.text()))
-                    .map(|u| u.to_string())
-                    .unwrap_or_else(|_| el.text());
-                b.set_text(&abs);
-                new_children.push(Node::Element(b));
-                continue;
-            }
-            "Period" => {}
-            _ => {
-                new_children.push(Node::Element(el));
-                continue;
+        }
+        t.timescale = num(child, "timescale")
+            .filter(|t| *t > 0.0)
+            .unwrap_or(t.timescale);
+        t.pto = num(child, "presentationTimeOffset").unwrap_or(t.pto);
+        t.start_number = num(child, "startNumber").unwrap_or(t.start_number);
+        let has_timeline = child.child("SegmentTimeline").is_some();
+        let mut delta = (offset * t.timescale).round();
+        let mut start_number = None;
+        if let (Some(d), false, "SegmentTemplate") = (num(child, "duration"), has_timeline, name) {
+            if d > 0.0 {
+                let k = (offset * t.timescale / d).round();
+                delta = k * d;
+                start_number = Some((t.start_number + k) as u64);
             }
         }
-        if !meta_done {
-            push_meta(&mut new_children, &indent, ctx, dynamic, &el.name);
-            meta_done = true;
-        }
+        shifted.push((i, start_number, (t.pto + delta) as u64));
+    }
+    (shifted, t)
+}
+
+/// Write a content Period (or, below it, an AdaptationSet or Representation) with
+/// its segment addressing shifted by `offset` seconds; `attrs` replaces (or, with
+/// `None`, removes) attributes of `e` itself; `drop_events` leaves out its
+/// EventStreams.
+fn write_shifted(
+    out: &mut String,
+    e: &Element,
+    attrs: &[(&str, Option<&str>)],
+    offset: f64,
+    timing: Timing,
+    drop_events: bool,
+) {
+    out.push('<');
+    out.push_str(&e.name);
+    push_patched_attrs(out, &e.attrs, attrs);
+    let (shifted, inherited) = if offset > 0.0 {
+        shifted_segments(e, offset, timing)
+    } else {
+        (Vec::new(), timing)
+    };
+    let mut next = shifted.iter().peekable();
+    write_children(
+        out,
+        &e.name,
+        &e.children,
+        |c| !(drop_events && c.local_name() == "EventStream"),
+        |out, index, c| {
+            if let Some(&(_, start_number, pto)) = next.next_if(|s| s.0 == index) {
+                let sn = start_number.map(|n| n.to_string());
+                let pto = pto.to_string();
+                let mut patch = Vec::with_capacity(2);
+                if let Some(sn) = &sn {
+                    patch.push(("startNumber", Some(sn.as_str())));
+                }
+                patch.push(("presentationTimeOffset", Some(pto.as_str())));
+                write_patched(out, c, &patch);
+            } else if offset > 0.0 && matches!(c.local_name(), "AdaptationSet" | "Representation") {
+                write_shifted(out, c, &[], offset, inherited, false);
+            } else {
+                write_element(out, c);
+            }
+        },
+    );
+}
+/// A Period of the output, placed on the presentation timeline.
+struct Placed {
+    id: String,
+    /// Seconds.
+    start: f64,
+}
+
+/// What an origin Period becomes.
+enum Piece<'a> {
+    /// The Period itself, its start moved (by earlier VOD insertions) when `Some`.
+    Whole(Option<f64>),
+    /// Part of its content: from `offset` seconds into it, for `duration` (to its
+    /// end when `None`), EventStreams only in the `first` part.
+    Content {
+        at: Placed,
+        offset: f64,
+        duration: Option<f64>,
+        first: bool,
+    },
+    /// An ad, bumper or slate Period; `ad` is `Some((break, n))` for the fill's
+    /// n-th ad.
+    Ad {
+        at: Placed,
+        fill: &'a DashAd,
+        ad: Option<(&'a str, usize)>,
+    },
+}
+
+/// A spliced MPD: its text, and where each decided ad starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplicedMpd {
+    /// The MPD.
+    pub text: String,
+    /// (break id, index of the ad in its fill, Period start in seconds as written).
+    pub ad_starts: Vec<(String, usize, f64)>,
+}
+
+/// Lay out the Periods: what each origin Period becomes, and how far VOD
+/// insertions moved what follows them (seconds).
+fn layout<'a>(
+    doc: &'a Document,
+    breaks: &'a [DashBreak],
+    fills: &'a HashMap<String, DashFill>,
+    dynamic: bool,
+) -> (Vec<Vec<Piece<'a>>>, f64) {
+    let starts = period_starts(doc);
+    let mut shift = 0.0;
+    let mut out = Vec::with_capacity(starts.len());
+    for (period_index, el) in doc.root.children_named("Period").enumerate() {
         let (_, start, duration) =
             starts
                 .get(period_index)
@@ -345,19 +392,14 @@ pub fn splice_mpd(
             .filter_map(|b| fills.get(&b.id).map(|f| (b, f)))
             .filter(|(_, f)| !f.ads.is_empty() || f.slate.is_some())
             .collect();
-        period_index += 1;
         if mine.is_empty() {
-            let mut p = el;
-            if shift != 0.0 {
-                p.set_attr("start", &format_duration(start + shift));
-            }
-            new_children.push(Node::Element(p));
+            out.push(vec![Piece::Whole((shift != 0.0).then_some(start + shift))]);
             continue;
         }
         let mut c = 0.0;
-        let mut prev: Option<String> = None;
+        let mut prev: Option<&str> = None;
         let mut first_piece = true;
-        let mut pieces: Vec<Element> = Vec::new();
+        let mut pieces: Vec<Piece<'a>> = Vec::new();
         for (b, fill) in mine {
             let insert = !dynamic && b.duration.unwrap_or(0.0) <= 0.0;
             if !insert && b.at + 0.001 < c {
@@ -372,15 +414,15 @@ pub fn splice_mpd(
                 _ => fill.planned,
             };
             if b.at > c + 0.001 {
-                let id = piece_id(&pid, prev.as_deref(), first_piece);
-                pieces.push(content_piece(
-                    &el,
-                    &id,
-                    start + c + shift,
-                    c,
-                    Some(b.at - c),
-                    first_piece,
-                ));
+                pieces.push(Piece::Content {
+                    at: Placed {
+                        id: piece_id(&pid, prev, first_piece),
+                        start: start + c + shift,
+                    },
+                    offset: c,
+                    duration: Some(b.at - c),
+                    first: first_piece,
+                });
                 first_piece = false;
             }
             let mut t = start + b.at + shift;
@@ -399,45 +441,31 @@ pub fn splice_mpd(
                     })
                     .collect()
             };
-            let place = |pieces: &mut Vec<Element>,
+            let place = |pieces: &mut Vec<Piece<'a>>,
                          t: &mut f64,
                          filled: &mut f64,
-                         ad: &DashAd,
-                         id: String| {
-                pieces.push(ad_period(&el, ad, &id, *t, &indent));
-                *t += ad.duration;
-                *filled += ad.duration;
+                         fill: &'a DashAd,
+                         id: String,
+                         ad: Option<(&'a str, usize)>| {
+                pieces.push(Piece::Ad {
+                    at: Placed { id, start: *t },
+                    fill,
+                    ad,
+                });
+                *t += fill.duration;
+                *filled += fill.duration;
             };
-            if !kept.is_empty() {
-                if let Some(bumper) = &fill.bumper_start {
-                    place(
-                        &mut pieces,
-                        &mut t,
-                        &mut filled,
-                        bumper,
-                        format!("{pid}-{}-bumper0", b.id),
-                    );
-                }
+            if let (false, Some(bumper)) = (kept.is_empty(), &fill.bumper_start) {
+                let id = format!("{pid}-{}-bumper0", b.id);
+                place(&mut pieces, &mut t, &mut filled, bumper, id, None);
             }
             for (n, ad) in &kept {
-                place(
-                    &mut pieces,
-                    &mut t,
-                    &mut filled,
-                    ad,
-                    format!("{pid}-{}-ad{n}", b.id),
-                );
+                let id = format!("{pid}-{}-ad{n}", b.id);
+                place(&mut pieces, &mut t, &mut filled, ad, id, Some((&b.id, *n)));
             }
-            if !kept.is_empty() {
-                if let Some(bumper) = &fill.bumper_end {
-                    place(
-                        &mut pieces,
-                        &mut t,
-                        &mut filled,
-                        bumper,
-                        format!("{pid}-{}-bumper1", b.id),
-                    );
-                }
+            if let (false, Some(bumper)) = (kept.is_empty(), &fill.bumper_end) {
+                let id = format!("{pid}-{}-bumper1", b.id);
+                place(&mut pieces, &mut t, &mut filled, bumper, id, None);
             }
             let above_threshold = fill.slate_threshold.is_some_and(|th| planned - filled > th);
             if let (false, false, Some(slate)) = (insert, above_threshold, &fill.slate) {
@@ -446,13 +474,8 @@ pub fn splice_mpd(
                     && filled + slate.duration <= planned + DURATION_TOLERANCE
                     && k < 500
                 {
-                    place(
-                        &mut pieces,
-                        &mut t,
-                        &mut filled,
-                        slate,
-                        format!("{pid}-{}-slate{k}", b.id),
-                    );
+                    let id = format!("{pid}-{}-slate{k}", b.id);
+                    place(&mut pieces, &mut t, &mut filled, slate, id, None);
                     k += 1;
                 }
             }
@@ -462,47 +485,280 @@ pub fn splice_mpd(
             } else {
                 c = b.at + filled;
             }
-            prev = Some(b.id.clone());
+            prev = Some(&b.id);
         }
         let rest = duration.map(|d| d - c);
         if rest.is_none_or(|r| r > 0.001) {
-            let id = piece_id(&pid, prev.as_deref(), first_piece);
-            pieces.push(content_piece(
-                &el,
-                &id,
-                start + c + shift,
-                c,
-                rest,
-                first_piece,
-            ));
+            pieces.push(Piece::Content {
+                at: Placed {
+                    id: piece_id(&pid, prev, first_piece),
+                    start: start + c + shift,
+                },
+                offset: c,
+                duration: rest,
+                first: first_piece,
+            });
         }
-        for (i, p) in pieces.into_iter().enumerate() {
-            if i > 0 {
-                new_children.push(Node::Text(indent.clone()));
+        out.push(pieces);
+    }
+    (out, shift)
+}
+
+/// Splice the ads into the MPD and write it. Breaks without a fill pass through;
+/// what the splice does not change is written as it came.
+pub fn splice_mpd(
+    doc: &Document,
+    breaks: &[DashBreak],
+    fills: &HashMap<String, DashFill>,
+    ctx: &MpdContext,
+) -> SplicedMpd {
+    let dynamic = is_dynamic(doc);
+    let (periods, shift) = layout(doc, breaks, fills, dynamic);
+    let root = &doc.root;
+    let indent = root
+        .children
+        .iter()
+        .find_map(|n| match n {
+            Node::Text(t) if t.trim().is_empty() && t.contains('\n') => Some(t.as_str()),
+            _ => None,
+        })
+        .unwrap_or("\n  ");
+    let mut out = String::with_capacity(4096 + 1024 * periods.iter().map(Vec::len).sum::<usize>());
+    let mut ad_starts = Vec::new();
+    for n in &doc.prolog {
+        write_node(&mut out, n);
+    }
+    // The MPD's own attributes.
+    let duration = (!dynamic && shift > 0.0)
+        .then(|| root.attr("mediaPresentationDuration"))
+        .flatten()
+        .and_then(|d| parse_duration(&d))
+        .map(|d| format_duration(d + shift));
+    let mut patch = Vec::with_capacity(1);
+    match (dynamic, &ctx.publish_time, &duration) {
+        (true, Some(t), _) => patch.push(("publishTime", Some(t.as_str()))),
+        (false, _, Some(d)) => patch.push(("mediaPresentationDuration", Some(d.as_str()))),
+        _ => {}
+    }
+    out.push('<');
+    out.push_str(&root.name);
+    push_patched_attrs(&mut out, &root.attrs, &patch);
+    out.push('>');
+    // Children before the first Period, with our BaseURL and Location among them.
+    let first_period = root
+        .children
+        .iter()
+        .position(|n| matches!(n, Node::Element(e) if e.local_name() == "Period"));
+    let (head, tail) = root
+        .children
+        .split_at(first_period.unwrap_or(root.children.len()));
+    let mut before: Vec<Node> = head.iter().filter_map(|n| root_child(n, ctx)).collect();
+    let period_name = tail
+        .iter()
+        .find_map(|n| match n {
+            Node::Element(e) => Some(e.name.as_str()),
+            _ => None,
+        })
+        .unwrap_or("Period");
+    push_meta(&mut before, indent, ctx, dynamic, period_name);
+    for n in &before {
+        write_node(&mut out, n);
+    }
+    let mut periods = periods.into_iter();
+    for n in tail {
+        let Node::Element(el) = n else {
+            write_node(&mut out, n);
+            continue;
+        };
+        if el.local_name() != "Period" {
+            if let Some(n) = root_child(n, ctx) {
+                write_node(&mut out, &n);
             }
-            new_children.push(Node::Element(p));
+            continue;
+        }
+        for (i, piece) in periods.next().unwrap_or_default().into_iter().enumerate() {
+            if i > 0 {
+                out.push_str(indent);
+            }
+            match piece {
+                Piece::Whole(None) => write_element(&mut out, el),
+                Piece::Whole(Some(start)) => {
+                    let start = format_duration(start);
+                    write_patched(&mut out, el, &[("start", Some(start.as_str()))]);
+                }
+                Piece::Content {
+                    at,
+                    offset,
+                    duration,
+                    first,
+                } => {
+                    let start = format_duration(at.start);
+                    let duration = duration.map(format_duration);
+                    let timing = Timing {
+                        timescale: 1.0,
+                        pto: 0.0,
+                        start_number: 1.0,
+                    };
+                    write_shifted(
+                        &mut out,
+                        el,
+                        &[
+                            ("id", Some(at.id.as_str())),
+                            ("start", Some(start.as_str())),
+                            ("duration", duration.as_deref()),
+                        ],
+                        offset,
+                        timing,
+                        !first,
+                    );
+                }
+                Piece::Ad { at, fill, ad } => {
+                    write_ad_period(&mut out, el, fill, &at, indent);
+                    if let Some((b, n)) = ad {
+                        // The start as a player reads it.
+                        let start = parse_duration(&format_duration(at.start)).unwrap_or(at.start);
+                        ad_starts.push((b.to_string(), n, start));
+                    }
+                }
+            }
         }
     }
-    if !meta_done {
-        push_meta(&mut new_children, &indent, ctx, dynamic, "Period");
+    out.push_str("</");
+    out.push_str(&root.name);
+    out.push('>');
+    for n in &doc.epilog {
+        write_node(&mut out, n);
     }
-    root.children = new_children;
-    if dynamic {
-        if let Some(t) = &ctx.publish_time {
-            root.set_attr("publishTime", t);
+    SplicedMpd {
+        text: out,
+        ad_starts,
+    }
+}
+
+/// A child of the MPD as we write it: origin patches and Locations dropped (they
+/// cannot apply to our output), BaseURLs made absolute (so segments come from the
+/// origin, not from us), the rest as it is.
+fn root_child(n: &Node, ctx: &MpdContext) -> Option<Node> {
+    let Node::Element(el) = n else {
+        return Some(n.clone());
+    };
+    match el.local_name() {
+        "PatchLocation" | "Location" => None,
+        "BaseURL" => {
+            let mut b = el.clone();
+            let abs = Url::parse(&ctx.content_base)
+                .and_then(|u| u.join(&el.text()))
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| el.text());
+            b.set_text(&abs);
+            Some(Node::Element(b))
         }
-    } else if shift > 0.0 {
-        if let Some(d) = root
-            .attr("mediaPresentationDuration")
-            .and_then(|d| parse_duration(&d))
-        {
-            root.set_attr("mediaPresentationDuration", &format_duration(d + shift));
+        _ => Some(n.clone()),
+    }
+}
+
+/// ` name="value"`, the value escaped.
+fn push_attr(out: &mut String, name: &str, value: &str) {
+    out.push(' ');
+    out.push_str(name);
+    out.push_str("=\"");
+    escape_into(out, value);
+    out.push('"');
+}
+
+/// ` name="value"`, the value already escaped.
+fn push_raw_attr(out: &mut String, name: &str, raw: &str) {
+    out.push(' ');
+    out.push_str(name);
+    out.push_str("=\"");
+    out.push_str(raw);
+    out.push('"');
+}
+
+/// Attributes with `patch` applied: a patched attribute keeps its place (or is
+/// removed, for `None`); a new one goes last, in the patch's order.
+fn push_patched_attrs(
+    out: &mut String,
+    attrs: &[(String, String)],
+    patch: &[(&str, Option<&str>)],
+) {
+    for (k, v) in attrs {
+        match patch.iter().find(|(p, _)| p == k) {
+            Some((_, Some(new))) => push_attr(out, k, new),
+            Some((_, None)) => {}
+            None => push_raw_attr(out, k, v),
         }
     }
-    Document {
-        prolog: doc.prolog.clone(),
-        root,
-        epilog: doc.epilog.clone(),
+    for (k, v) in patch {
+        if let (Some(v), false) = (v, attrs.iter().any(|(a, _)| a == k)) {
+            push_attr(out, k, v);
+        }
+    }
+}
+
+/// An element with `patch` applied to its attributes, its children as they are.
+fn write_patched(out: &mut String, e: &Element, patch: &[(&str, Option<&str>)]) {
+    out.push('<');
+    out.push_str(&e.name);
+    push_patched_attrs(out, &e.attrs, patch);
+    write_children(
+        out,
+        &e.name,
+        &e.children,
+        |_| true,
+        |out, _, c| write_element(out, c),
+    );
+}
+
+/// The rest of an element whose start tag is open (`<name attrs`): its children,
+/// leaving out the elements `keep` refuses (with the whitespace before them),
+/// writing the kept ones with `element` (given their index among `children`),
+/// then the end tag (`/>` when nothing was written).
+fn write_children(
+    out: &mut String,
+    name: &str,
+    children: &[Node],
+    mut keep: impl FnMut(&Element) -> bool,
+    mut element: impl FnMut(&mut String, usize, &Element),
+) {
+    let open = out.len();
+    out.push('>');
+    let mut pending_space: Option<&str> = None;
+    for (i, n) in children.iter().enumerate() {
+        match n {
+            Node::Text(t) if t.trim().is_empty() => {
+                if let Some(s) = pending_space.replace(t) {
+                    out.push_str(s);
+                }
+            }
+            Node::Element(e) => {
+                if !keep(e) {
+                    pending_space = None;
+                    continue;
+                }
+                if let Some(s) = pending_space.take() {
+                    out.push_str(s);
+                }
+                element(out, i, e);
+            }
+            other => {
+                if let Some(s) = pending_space.take() {
+                    out.push_str(s);
+                }
+                write_node(out, other);
+            }
+        }
+    }
+    if let Some(s) = pending_space {
+        out.push_str(s);
+    }
+    if out.len() == open + 1 {
+        out.truncate(open);
+        out.push_str("/>");
+    } else {
+        out.push_str("</");
+        out.push_str(name);
+        out.push('>');
     }
 }
 

@@ -187,7 +187,8 @@ pub fn write(doc: &Document) -> String {
     out
 }
 
-fn write_node(out: &mut String, n: &Node) {
+/// Write one node (and its subtree).
+pub fn write_node(out: &mut String, n: &Node) {
     match n {
         Node::Element(e) => write_element(out, e),
         Node::Text(t) => out.push_str(t),
@@ -246,17 +247,25 @@ pub fn write_element(out: &mut String, e: &Element) {
 /// Escape text for an attribute value or element content.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(&mut out, s);
     out
+}
+
+/// Append `s` escaped for an attribute value or element content.
+pub fn escape_into(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&apos;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// Unescape the five predefined entities and numeric references; unknown ones are

@@ -612,40 +612,14 @@ pub fn write_dash(
     let spliced = dash::splice_mpd(doc, &plan.breaks, fills, ctx);
     let mut changes = Changes::default();
     // Where each ad starts (Period start: seconds of the presentation timeline).
-    let period_ids: Vec<String> = doc
-        .root
-        .children_named("Period")
-        .enumerate()
-        .map(|(i, p)| p.attr("id").unwrap_or_else(|| format!("p{i}")))
-        .collect();
-    for p in spliced.root.children_named("Period") {
-        let (Some(id), Some(start)) = (
-            p.attr("id"),
-            p.attr("start").and_then(|s| mpd::parse_duration(&s)),
-        ) else {
-            continue;
-        };
-        for b in &plan.breaks {
-            let Some(pid) = period_ids.get(b.period) else {
-                continue;
-            };
-            let Some(n) = id
-                .strip_prefix(pid.as_str())
-                .and_then(|r| r.strip_prefix('-'))
-                .and_then(|r| r.strip_prefix(b.id.as_str()))
-                .and_then(|r| r.strip_prefix("-ad"))
-                .and_then(|n| n.parse::<usize>().ok())
-            else {
-                continue;
-            };
-            let key = ad_start_key(&b.id, n);
-            if !snap.values.contains_key(&key) {
-                changes.once.push((key, format!("{start:.3}")));
-            }
+    for (break_id, n, start) in &spliced.ad_starts {
+        let key = ad_start_key(break_id, *n);
+        if !snap.values.contains_key(&key) {
+            changes.once.push((key, format!("{start:.3}")));
         }
     }
     Written {
-        text: dash::write(&spliced),
+        text: spliced.text,
         changes,
     }
 }

@@ -43,6 +43,16 @@ const LIVE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </MPD>
 "#;
 
+/// The spliced MPD, read back as a tree.
+fn splice(
+    doc: &Document,
+    breaks: &[DashBreak],
+    fills: &HashMap<String, DashFill>,
+    ctx: &MpdContext,
+) -> Document {
+    parse(&splice_mpd(doc, breaks, fills, ctx).text).unwrap()
+}
+
 fn ctx() -> MpdContext {
     MpdContext {
         content_base: "http://origin.example/live/".into(),
@@ -77,7 +87,7 @@ fn fills(
 fn live_break_becomes_ad_and_slate_periods() {
     let doc = parse(LIVE).unwrap();
     let breaks = find_breaks(&doc);
-    let out = splice_mpd(
+    let out = splice(
         &doc,
         &breaks,
         &fills(&doc, vec![ad("ad1", 10.0)], Some(ad("slate", 2.0))),
@@ -119,7 +129,7 @@ fn live_break_becomes_ad_and_slate_periods() {
     assert_eq!(tmpl.attr("startNumber").as_deref(), Some("14"));
     // Same input, same output: Period ids and starts are stable across refreshes.
     assert_eq!(
-        write(&splice_mpd(
+        write(&splice(
             &doc,
             &breaks,
             &fills(&doc, vec![ad("ad1", 10.0)], Some(ad("slate", 2.0))),
@@ -141,7 +151,7 @@ fn vod_inserts_pre_mid_post_rolls() {
     let doc = parse(&vod).unwrap();
     let breaks = find_breaks(&doc);
     assert_eq!(breaks.len(), 3);
-    let out = splice_mpd(
+    let out = splice(
         &doc,
         &breaks,
         &fills(&doc, vec![ad("ad1", 10.0), ad("ad2", 6.0)], None),
@@ -180,7 +190,7 @@ fn vod_inserts_pre_mid_post_rolls() {
 #[test]
 fn no_fill_changes_only_base_location_and_publish_time() {
     let doc = parse(LIVE).unwrap();
-    let out = splice_mpd(&doc, &find_breaks(&doc), &HashMap::new(), &ctx());
+    let out = splice(&doc, &find_breaks(&doc), &HashMap::new(), &ctx());
     let mut expected = doc.root.clone();
     let mut got = out.root.clone();
     for r in [&mut expected, &mut got] {
@@ -212,7 +222,7 @@ fn added_base_url_and_location_keep_the_schema_order() {
     );
     let input = parse(&text).unwrap();
     assert!(crate::conformance::dash::check_mpd(&text).is_empty());
-    let out = splice_mpd(
+    let out = splice(
         &input,
         &find_breaks(&input),
         &fills(&input, vec![ad("a", 16.0)], None),
@@ -236,7 +246,7 @@ fn added_base_url_and_location_keep_the_schema_order() {
         "<ProgramInformation><Title>t</Title></ProgramInformation>\n  <BaseURL>media/</BaseURL>",
     );
     let input = parse(&with_base).unwrap();
-    let out = splice_mpd(&input, &find_breaks(&input), &HashMap::new(), &ctx());
+    let out = splice(&input, &find_breaks(&input), &HashMap::new(), &ctx());
     let names: Vec<&str> = out.root.elements().map(|e| e.local_name()).collect();
     assert_eq!(
         &names[..4],
@@ -273,7 +283,7 @@ fn ad_periods_never_overlap_the_next_period() {
     let doc = parse(&two).unwrap();
     assert_eq!(find_breaks(&doc).len(), 2);
     // The first break (10 s in, 16 s announced) would end at 26 s, past p0's 20 s.
-    let out = splice_mpd(
+    let out = splice(
         &doc,
         &find_breaks(&doc),
         &fills(&doc, vec![ad("a", 4.0)], Some(ad("slate", 2.0))),
