@@ -599,8 +599,15 @@ async fn test_servers_refuse_manifests_that_break_rules() {
         .route(
             "/v1/x.mpd",
             get(|| async { r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT2S"><Period id="0"/></MPD>"# }),
+        )
+        .route(
+            // Keeps the rules (they do not look at unknown attributes); the schema
+            // allows only attributes of other namespaces.
+            "/v1/y.mpd",
+            get(|| async { r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" minBufferTime="PT2S" type="static" mediaPresentationDuration="PT2S" bogus="1"><Period id="0"/></MPD>"# }),
         );
     let base = serve(app).await;
+    let (_, outputs_before) = serve::checked();
     let http = reqwest::Client::new();
     let get = |path: &str| {
         let req = http.get(format!("{base}{path}"));
@@ -622,6 +629,15 @@ async fn test_servers_refuse_manifests_that_break_rules() {
     let (status, body) = get("/v1/x.mpd").await;
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("[dash.required-attribute]"), "{body}");
+    let (status, body) = get("/v1/y.mpd").await;
+    if serve::schema_checks() {
+        assert_eq!(status, 500, "{body}");
+        assert!(body.contains("schema (DASH-MPD.xsd)"), "{body}");
+        assert!(body.contains("bogus"), "{body}");
+    } else {
+        assert_eq!(status, 200, "{body}");
+    }
+    assert!(serve::checked().1 >= outputs_before + 6);
 }
 
 #[tokio::test]

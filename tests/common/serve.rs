@@ -11,9 +11,11 @@
 //! problems and carries the manifest, so the test that fetched it fails saying
 //! why.
 //!
-//! The inputs' broken rules are gathered over the whole test binary (its tests
-//! run side by side): an input that breaks a rule is reported on stderr, and the
-//! fixtures of the suite keep every rule, so that set stays empty in practice.
+//! The inputs' broken rules are gathered per thread that runs the servers: a
+//! `#[tokio::test]` runs its servers on its own thread, so that is per test; the
+//! tests of a multi-threaded runtime share the runtime's worker threads (and so
+//! their inputs' broken rules). An input that breaks a rule is reported on
+//! stderr; the suites' own fixtures keep every rule.
 
 #![allow(dead_code)]
 
@@ -48,10 +50,11 @@ pub async fn serve(app: axum::Router) -> String {
 /// What the servers of this test binary have answered.
 #[derive(Default)]
 struct Seen {
-    /// Rules some input broke (refresh rules included).
-    input_broke: BTreeSet<&'static str>,
-    /// Some input MPD does not validate against the schema.
-    input_schema_invalid: bool,
+    /// Rules some input broke (refresh rules included), by thread (see the
+    /// module docs).
+    input_broke: HashMap<String, BTreeSet<&'static str>>,
+    /// Threads on which some input MPD did not validate against the schema.
+    input_schema_invalid: BTreeSet<String>,
     /// The last answer of each URL (`host` + path and query).
     last: HashMap<String, String>,
     /// Manifests checked, inputs and outputs.
@@ -65,6 +68,11 @@ fn schema_dir() -> Option<&'static PathBuf> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| schema::schema("manifests served by test servers"))
         .as_ref()
+}
+
+/// Whether MPDs are checked against the schema (xmllint and the schema are there).
+pub fn schema_checks() -> bool {
+    schema_dir().is_some()
 }
 
 /// How many manifests the servers of this test binary have checked: (inputs,
@@ -130,8 +138,17 @@ async fn check_manifests(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// The scope of the inputs' broken rules: the thread serving (see the module
+/// docs).
+fn scope() -> String {
+    let t = std::thread::current();
+    t.name()
+        .map_or_else(|| format!("{:?}", t.id()), str::to_string)
+}
+
 /// The problems of one answer (none for an input: its broken rules are noted).
 async fn judge(key: &str, text: &str, kind: Kind, output: bool) -> Vec<String> {
+    let scope = scope();
     let problems = {
         let mut guard = SEEN.lock().unwrap();
         let seen = guard.get_or_insert_with(Seen::default);
@@ -140,17 +157,18 @@ async fn judge(key: &str, text: &str, kind: Kind, output: bool) -> Vec<String> {
             None => conformance::check(text).1,
         };
         seen.last.insert(key.to_string(), text.to_string());
+        let broke = seen.input_broke.entry(scope.clone()).or_default();
         if output {
             seen.checked.1 += 1;
             problems
                 .into_iter()
-                .filter(|p| !seen.input_broke.contains(p.rule.code()))
+                .filter(|p| !broke.contains(p.rule.code()))
                 .map(|p| p.to_string())
                 .collect::<Vec<_>>()
         } else {
             seen.checked.0 += 1;
             for p in &problems {
-                if seen.input_broke.insert(p.rule.code()) {
+                if broke.insert(p.rule.code()) {
                     eprintln!(
                         "test input {key} breaks a rule (allowed in outputs from now on): {p}"
                     );
@@ -176,14 +194,13 @@ async fn judge(key: &str, text: &str, kind: Kind, output: bool) -> Vec<String> {
     }
     let mut guard = SEEN.lock().unwrap();
     let seen = guard.get_or_insert_with(Seen::default);
-    if output && !seen.input_schema_invalid {
+    if output && !seen.input_schema_invalid.contains(&scope) {
         return invalid
             .into_iter()
             .map(|i| format!("schema (DASH-MPD.xsd): {i}"))
             .collect();
     }
-    if !output && !seen.input_schema_invalid {
-        seen.input_schema_invalid = true;
+    if !output && seen.input_schema_invalid.insert(scope) {
         eprintln!("test input {key} does not validate against the schema (allowed in outputs from now on): {invalid:?}");
     }
     Vec::new()
