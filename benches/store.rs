@@ -70,6 +70,7 @@ fn record(anchor: u64) -> BreakRecord {
         anchor_msn: anchor,
         anchor_offset: (anchor - 100) as f64 * 2.0,
         done: None,
+        filler: None,
     }
 }
 

@@ -23,7 +23,9 @@ type Base = Arc<Mutex<String>>;
 
 fn live(last: u64) -> String {
     let first = last.saturating_sub(5);
-    let mut s = format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n");
+    let mut s = format!(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n"
+    );
     for k in first..=last {
         match k % 20 {
             5 => s.push_str("#EXT-X-CUE-OUT:16\n"),
@@ -36,7 +38,8 @@ fn live(last: u64) -> String {
 }
 
 fn media(n: usize) -> String {
-    let mut s = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n".to_string();
+    let mut s = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+        .to_string();
     for i in 0..n {
         s.push_str(&format!("#EXTINF:2.000,\np{i}.ts\n"));
     }

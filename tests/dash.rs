@@ -49,11 +49,11 @@ fn live_mpd(now: u64) -> String {
     }
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2013:xml" xmlns:v="urn:example:vendor" type="dynamic" availabilityStartTime="2024-01-01T00:00:00Z" publishTime="2024-01-01T00:00:{:02}Z" minimumUpdatePeriod="PT2S" v:flag="1">
-  <v:Vendor v:a="b">keep</v:Vendor>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2013:xml" xmlns:v="urn:example:vendor" profiles="urn:mpeg:dash:profile:isoff-live:2011" minBufferTime="PT2S" type="dynamic" availabilityStartTime="2024-01-01T00:00:00Z" publishTime="2024-01-01T00:00:{:02}Z" minimumUpdatePeriod="PT2S" v:flag="1">
   <Period id="p0" start="PT0S">
     <EventStream schemeIdUri="urn:scte:scte35:2013:xml" timescale="90000">{events}</EventStream>{SETS}
   </Period>
+  <v:Vendor v:a="b">keep</v:Vendor>
 </MPD>"#,
         now % 60
     )
@@ -62,21 +62,24 @@ fn live_mpd(now: u64) -> String {
 /// Pre-roll ADS requests.
 static PREROLL_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// A live origin on the real clock: it started 30 s ago, players join 8 s
-/// behind the live edge; a 16 s break at 24 s.
+/// A live origin on the real clock: it started 30 s before it was first asked
+/// for, players join 8 s behind the live edge; a 16 s break at 24 s.
 fn started_30s_ago() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    // Its availabilityStartTime stays put across refreshes (ISO/IEC 23009-1 §5.4.1).
+    static STARTED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let started = *STARTED.get_or_init(|| now - 30);
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2013:xml" type="dynamic" availabilityStartTime="{}" publishTime="{}" minimumUpdatePeriod="PT2S" suggestedPresentationDelay="PT8S" maxSegmentDuration="PT2S" timeShiftBufferDepth="PT60S">
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2013:xml" profiles="urn:mpeg:dash:profile:isoff-live:2011" minBufferTime="PT2S" type="dynamic" availabilityStartTime="{}" publishTime="{}" minimumUpdatePeriod="PT2S" suggestedPresentationDelay="PT8S" maxSegmentDuration="PT2S" timeShiftBufferDepth="PT60S">
   <Period id="p0" start="PT0S">
     <EventStream schemeIdUri="urn:scte:scte35:2013:xml" timescale="90000">{}</EventStream>{SETS}
   </Period>
 </MPD>"#,
-        splicepoint::dash::mpd::format_utc(now - 30),
+        splicepoint::dash::mpd::format_utc(started),
         splicepoint::dash::mpd::format_utc(now),
         xml_event(7, 24, 16)
     )
@@ -85,9 +88,9 @@ fn started_30s_ago() -> String {
 fn vod_mpd() -> String {
     format!(
         r#"<?xml version="1.0"?>
-<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2014:xml+bin" type="static" mediaPresentationDuration="PT40S">
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xmlns:scte35="urn:scte:scte35:2014:xml+bin" profiles="urn:mpeg:dash:profile:isoff-live:2011" minBufferTime="PT2S" type="static" mediaPresentationDuration="PT40S">
   <Period id="a" duration="PT20S">
-    <EventStream schemeIdUri="urn:scte:scte35:2014:xml+bin" timescale="1"><Event presentationTime="10" duration="0" id="m"><scte35:Signal><scte35:Binary>/DAlAAAAAAAAAP/wFAUAAAABf+//wpiQkv4ARKogAAEBAQAAQ6sodg==</scte35:Binary></scte35:Signal></Event></EventStream>{SETS}
+    <EventStream schemeIdUri="urn:scte:scte35:2014:xml+bin" timescale="1"><Event presentationTime="10" duration="0" id="1"><scte35:Signal><scte35:Binary>/DAlAAAAAAAAAP/wFAUAAAABf+//wpiQkv4ARKogAAEBAQAAQ6sodg==</scte35:Binary></scte35:Signal></Event></EventStream>{SETS}
   </Period>
   <Period id="b" duration="PT20S">{SETS}
   </Period>
@@ -98,7 +101,7 @@ fn vod_mpd() -> String {
 fn ad_mpd(secs: u32) -> String {
     format!(
         r#"<?xml version="1.0"?>
-<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT{secs}S"><Period id="0">{SETS}
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" minBufferTime="PT2S" type="static" mediaPresentationDuration="PT{secs}S"><Period id="0">{SETS}
 </Period></MPD>"#
     )
 }
@@ -273,9 +276,9 @@ async fn vod_multi_period_with_binary_cue_gets_pre_and_mid_rolls() {
         ids,
         [
             "a@PT0S",
-            "a-a-m-ad0@PT10S",
-            "a-a-m-ad1@PT20S",
-            "a-a-m-resume@PT26S",
+            "a-a-1-ad0@PT10S",
+            "a-a-1-ad1@PT20S",
+            "a-a-1-resume@PT26S",
             "b@PT36S"
         ]
     );

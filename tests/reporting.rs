@@ -66,7 +66,7 @@ async fn upstream(
     let hls = |s: String| ([("content-type", "application/vnd.apple.mpegurl")], s).into_response();
     match path.as_str() {
         "origin/vod/index.m3u8" => {
-            let mut s = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n".to_string();
+            let mut s = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n".to_string();
             for k in 0..5 {
                 s.push_str(&format!("#EXTINF:2.000,\nc{k}.ts\n"));
             }
@@ -74,7 +74,9 @@ async fn upstream(
         }
         "origin/ad4/index.m3u8" | "origin/ad2/index.m3u8" => {
             let n = if path.contains("ad4") { 4 } else { 2 };
-            let mut s = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n".to_string();
+            let mut s =
+                "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+                    .to_string();
             for k in 0..n {
                 s.push_str(&format!("#EXTINF:2.000,\ns{k}.ts\n"));
             }

@@ -129,7 +129,9 @@ async fn origin_playlist(
                 1
             };
             let variant = if p.ends_with("a1.m3u8") { "a1" } else { "a0" };
-            let mut s = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n".to_string();
+            let mut s =
+                "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+                    .to_string();
             for i in 0..n {
                 s.push_str(&format!("#EXTINF:2.000,\n{variant}-seg{i}.ts\n"));
             }
@@ -567,6 +569,75 @@ async fn errors_are_json_with_the_right_status() {
         let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
         assert_eq!(body["error"], code, "{path}: {body}");
     }
+}
+
+/// The test servers check every manifest they answer (`tests/common/serve.rs`):
+/// a proxy answer (under `/v1/`) that breaks a rule, or a refresh rule against
+/// its previous answer, becomes a 500 naming the rule; one that keeps them all
+/// passes unchanged.
+#[tokio::test]
+async fn test_servers_refuse_manifests_that_break_rules() {
+    let refreshes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let app = Router::new()
+        .route(
+            "/v1/ok.m3u8",
+            get(|| async { "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\na.ts\n#EXT-X-ENDLIST\n" }),
+        )
+        .route(
+            "/v1/long.m3u8",
+            get(|| async { "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:6.000,\na.ts\n#EXT-X-ENDLIST\n" }),
+        )
+        .route(
+            "/v1/live.m3u8",
+            get(move || {
+                let msn = 5 - 2 * refreshes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move {
+                    format!("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{msn}\n#EXTINF:2.000,\ns{msn}.ts\n")
+                }
+            }),
+        )
+        .route(
+            "/v1/x.mpd",
+            get(|| async { r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT2S"><Period id="0"/></MPD>"# }),
+        )
+        .route(
+            // Keeps the rules (they do not look at unknown attributes); the schema
+            // allows only attributes of other namespaces.
+            "/v1/y.mpd",
+            get(|| async { r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" minBufferTime="PT2S" type="static" mediaPresentationDuration="PT2S" bogus="1"><Period id="0"/></MPD>"# }),
+        );
+    let base = serve(app).await;
+    let (_, outputs_before) = serve::checked();
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let req = http.get(format!("{base}{path}"));
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, body) = get("/v1/ok.m3u8").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("#EXTM3U\n#EXT-X-VERSION:3\n"), "{body}");
+    let (status, body) = get("/v1/long.m3u8").await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("[hls.target-duration]"), "{body}");
+    assert_eq!(get("/v1/live.m3u8").await.0, 200);
+    let (status, body) = get("/v1/live.m3u8").await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("[hls.refresh-sequence]"), "{body}");
+    let (status, body) = get("/v1/x.mpd").await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("[dash.required-attribute]"), "{body}");
+    let (status, body) = get("/v1/y.mpd").await;
+    if serve::schema_checks() {
+        assert_eq!(status, 500, "{body}");
+        assert!(body.contains("schema (DASH-MPD.xsd)"), "{body}");
+        assert!(body.contains("bogus"), "{body}");
+    } else {
+        assert_eq!(status, 200, "{body}");
+    }
+    assert!(serve::checked().1 >= outputs_before + 6);
 }
 
 #[tokio::test]

@@ -51,6 +51,7 @@ fn record(id: &str, start: u64, anchor: u64, done: Option<u64>) -> BreakRecord {
             msn_adjust: 2,
             cc_adjust: 2,
         }),
+        filler: None,
     }
 }
 

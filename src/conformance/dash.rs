@@ -405,6 +405,9 @@ impl Walker<'_> {
     fn walk(&mut self, e: &Element, path: &str, scopes: &mut Scopes) {
         let local = e.local_name();
         self.attributes(e, local, path);
+        if local == "SegmentTimeline" {
+            check_timeline(e, path, self.out);
+        }
         let Some((base, ext, ext2)) = content_model(local) else {
             return;
         };
@@ -490,6 +493,60 @@ impl Walker<'_> {
                 "MPD without a Period",
             ));
         }
+    }
+}
+
+/// The S elements of a SegmentTimeline (ISO/IEC 23009-1 §5.3.9.6): durations above
+/// 0, starts that never go back into the previous S, repeat counts of -1 or more,
+/// -1 ("until the next S, the Period end or the next update") only where the next
+/// S says where it starts, or on the last S. Unparsable values are left to
+/// `dash.attribute-value` and `dash.required-attribute`.
+fn check_timeline(timeline: &Element, path: &str, out: &mut Vec<Problem>) {
+    let s: Vec<&Element> = timeline
+        .elements()
+        .filter(|c| c.local_name() == "S")
+        .collect();
+    // Where the previous S's last segment ends (`None`: open or unknown).
+    let mut end: Option<u128> = None;
+    for (i, e) in s.iter().enumerate() {
+        let place = format!("{path}/S[{}]", i + 1);
+        let mut bad = |m: String| out.push(Problem::at(Rule::DashSegmentTimeline, &place, m));
+        let num = |a: &str| e.attr(a).map(|v| v.trim().to_string());
+        let t = num("t").and_then(|v| v.parse::<u64>().ok());
+        let d = num("d").and_then(|v| v.parse::<u64>().ok());
+        let r = num("r").map_or(Some(0), |v| v.parse::<i64>().ok());
+        if d == Some(0) {
+            bad("S@d is 0: a segment lasts more than nothing".into());
+        }
+        match r {
+            Some(r) if r < -1 => bad(format!("S@r={r} is below -1")),
+            Some(-1) => {
+                let next_has_t = s.get(i + 1).is_some_and(|n| n.attr("t").is_some());
+                if i + 1 < s.len() && !next_has_t {
+                    bad(
+                        "S@r=-1 before an S without @t: where the repetition stops is unknown"
+                            .into(),
+                    );
+                }
+            }
+            _ => {}
+        }
+        if let (Some(t), Some(prev_end)) = (t, end) {
+            if u128::from(t) < prev_end {
+                bad(format!(
+                    "S@t={t} goes back into the previous S, which ends at {prev_end}"
+                ));
+            }
+        }
+        let start = t.map(u128::from).or(end);
+        end = match (start, d, r) {
+            (Some(start), Some(d), Some(r)) if r >= 0 => {
+                Some(start + u128::from(d) * (r as u128 + 1))
+            }
+            // An open repetition ends before the next S's @t, after its start.
+            (Some(start), Some(_), Some(-1)) => Some(start + 1),
+            _ => None,
+        };
     }
 }
 

@@ -292,6 +292,324 @@ fn conflicts<'a>(a: &'a Attrs, b: &'a Attrs) -> Vec<(&'a str, &'a str, &'a str)>
         .collect()
 }
 
+// === Low-Latency HLS (RFC 8216bis §4.4.3.7, §4.4.3.8, §4.4.4.9, §4.4.5.3, §4.4.5.4) ===
+
+/// Tolerance on comparisons of decimal durations read from text.
+const EPSILON: f64 = 1e-9;
+
+/// An `n[@o]` byte range (EXT-X-BYTERANGE, EXT-X-PART's BYTERANGE).
+fn byte_range(v: &str) -> bool {
+    let (len, off) = v.split_once('@').map_or((v, None), |(l, o)| (l, Some(o)));
+    decimal_integer(len).is_some() && off.is_none_or(|o| decimal_integer(o).is_some())
+}
+
+/// A decimal attribute: `None` when absent, `Some(None)` when not a decimal.
+fn decimal_attribute(value: &str, name: &str) -> Option<Option<f64>> {
+    attr::attribute(value, name).map(decimal_float)
+}
+
+/// The rules of partial segments, preload hints, rendition reports and the server
+/// control of one media playlist.
+fn check_low_latency(lines: &[&str], out: &mut Vec<Problem>) {
+    let mut target: Option<f64> = None;
+    let mut part_inf: Option<(usize, Option<f64>)> = None;
+    let mut server_control: Option<(usize, &str)> = None;
+    let mut parts: Vec<(usize, f64)> = Vec::new();
+    let mut first_part: Option<usize> = None;
+    let mut ended = false;
+    let mut hints: Vec<usize> = Vec::new();
+    // The line of the first EXT-X-PART of the parent segment being read.
+    let mut part_in_segment: Option<usize> = None;
+    for (i, &line) in lines.iter().enumerate() {
+        let n = i + 1;
+        if line.is_empty() {
+            continue;
+        }
+        if !line.starts_with('#') {
+            part_in_segment = None;
+            continue;
+        }
+        let (name, value) = (tag_name(line), tag_value(line));
+        match name {
+            "#EXT-X-TARGETDURATION" => {
+                target = target.or(decimal_integer(value.trim()).map(|t| t as f64));
+            }
+            "#EXT-X-ENDLIST" => ended = true,
+            "#EXT-X-PART-INF" => {
+                let t = match decimal_attribute(value, "PART-TARGET") {
+                    None => {
+                        out.push(Problem::at_line(
+                            Rule::HlsPartInf,
+                            n,
+                            "EXT-X-PART-INF without PART-TARGET",
+                        ));
+                        None
+                    }
+                    Some(None) => {
+                        out.push(Problem::at_line(
+                            Rule::HlsPartInf,
+                            n,
+                            "PART-TARGET is not a decimal number of seconds",
+                        ));
+                        None
+                    }
+                    Some(t) => t,
+                };
+                part_inf.get_or_insert((n, t));
+            }
+            "#EXT-X-SERVER-CONTROL" => {
+                server_control.get_or_insert((n, value));
+            }
+            "#EXT-X-PART" => {
+                first_part.get_or_insert(n);
+                part_in_segment.get_or_insert(n);
+                let mut bad = |m: String| out.push(Problem::at_line(Rule::HlsPart, n, m));
+                if attr::attribute(value, "URI").is_none() {
+                    bad("EXT-X-PART without URI".into());
+                }
+                match decimal_attribute(value, "DURATION") {
+                    None => bad("EXT-X-PART without DURATION".into()),
+                    Some(None) => bad("EXT-X-PART DURATION is not a decimal number".into()),
+                    Some(Some(d)) => parts.push((n, d)),
+                }
+                for a in ["INDEPENDENT", "GAP"] {
+                    if let Some(v) = attr::attribute(value, a).filter(|v| *v != "YES") {
+                        bad(format!("EXT-X-PART {a}={v}: the only value is YES"));
+                    }
+                }
+                if let Some(r) = attr::attribute(value, "BYTERANGE").filter(|r| !byte_range(r)) {
+                    bad(format!("EXT-X-PART BYTERANGE {r:?} is not n[@o]"));
+                }
+            }
+            "#EXT-X-DISCONTINUITY" | "#EXT-X-KEY" | "#EXT-X-MAP" | "#EXT-X-PROGRAM-DATE-TIME" => {
+                if let Some(p) = part_in_segment {
+                    out.push(Problem::at_line(
+                        Rule::HlsPart,
+                        n,
+                        format!(
+                            "{name} after an EXT-X-PART of the same parent segment (line {p}): \
+                             it applies to its first partial segment, so it comes before"
+                        ),
+                    ));
+                }
+            }
+            "#EXT-X-PRELOAD-HINT" => {
+                hints.push(n);
+                let mut bad = |m: String| out.push(Problem::at_line(Rule::HlsPreloadHint, n, m));
+                match attr::attribute(value, "TYPE") {
+                    None => bad("EXT-X-PRELOAD-HINT without TYPE".into()),
+                    Some("PART" | "MAP") => {}
+                    Some(t) => bad(format!("EXT-X-PRELOAD-HINT TYPE={t}: neither PART nor MAP")),
+                }
+                if attr::attribute(value, "URI").is_none() {
+                    bad("EXT-X-PRELOAD-HINT without URI".into());
+                }
+                for a in ["BYTERANGE-START", "BYTERANGE-LENGTH"] {
+                    if let Some(v) = attr::attribute(value, a) {
+                        if decimal_integer(v).is_none() {
+                            bad(format!("{a} {v} is not a decimal integer"));
+                        }
+                    }
+                }
+            }
+            "#EXT-X-RENDITION-REPORT" => {
+                let mut bad =
+                    |m: String| out.push(Problem::at_line(Rule::HlsRenditionReport, n, m));
+                if attr::attribute(value, "URI").is_none() {
+                    bad("EXT-X-RENDITION-REPORT without URI".into());
+                }
+                // LAST-MSN and LAST-PART may be left out when they equal this
+                // playlist's own (bis §4.4.5.4).
+                for a in ["LAST-MSN", "LAST-PART"] {
+                    if let Some(v) = attr::attribute(value, a) {
+                        if decimal_integer(v).is_none() {
+                            bad(format!("{a} {v} is not a decimal integer"));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    match (first_part, part_inf) {
+        (Some(p), None) => out.push(Problem::at_line(
+            Rule::HlsPartInf,
+            p,
+            "EXT-X-PART in a playlist without EXT-X-PART-INF",
+        )),
+        (_, Some((pi, Some(t)))) => {
+            for (n, d) in &parts {
+                if *d > t + EPSILON {
+                    out.push(Problem::at_line(
+                        Rule::HlsPart,
+                        *n,
+                        format!("EXT-X-PART DURATION {d} is above PART-TARGET {t} (line {pi})"),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    if ended {
+        for n in hints {
+            out.push(Problem::at_line(
+                Rule::HlsPreloadHint,
+                n,
+                "EXT-X-PRELOAD-HINT in a playlist with EXT-X-ENDLIST",
+            ));
+        }
+    }
+    check_server_control(server_control, target, part_inf, out);
+}
+
+fn check_server_control(
+    tag: Option<(usize, &str)>,
+    target: Option<f64>,
+    part_inf: Option<(usize, Option<f64>)>,
+    out: &mut Vec<Problem>,
+) {
+    let Some((n, value)) = tag else {
+        if let Some((p, _)) = part_inf {
+            out.push(Problem::at_line(
+                Rule::HlsServerControl,
+                p,
+                "EXT-X-PART-INF without an EXT-X-SERVER-CONTROL giving PART-HOLD-BACK",
+            ));
+        }
+        return;
+    };
+    let mut bad = |m: String| out.push(Problem::at_line(Rule::HlsServerControl, n, m));
+    for a in ["CAN-BLOCK-RELOAD", "CAN-SKIP-DATERANGES"] {
+        if let Some(v) = attr::attribute(value, a).filter(|v| *v != "YES") {
+            bad(format!("{a}={v}: the only value is YES"));
+        }
+    }
+    let mut seconds = |a: &str| match decimal_attribute(value, a) {
+        Some(None) => {
+            bad(format!("{a} is not a decimal number of seconds"));
+            None
+        }
+        v => v.flatten(),
+    };
+    let skip = seconds("CAN-SKIP-UNTIL");
+    let hold = seconds("HOLD-BACK");
+    let part_hold = seconds("PART-HOLD-BACK");
+    let has = |a: &str| attr::attribute(value, a).is_some();
+    let mut bad = |m: String| out.push(Problem::at_line(Rule::HlsServerControl, n, m));
+    if has("CAN-SKIP-DATERANGES") && !has("CAN-SKIP-UNTIL") {
+        bad("CAN-SKIP-DATERANGES without CAN-SKIP-UNTIL".into());
+    }
+    if let Some(t) = target {
+        if let Some(s) = skip.filter(|s| *s + EPSILON < 6.0 * t) {
+            bad(format!(
+                "CAN-SKIP-UNTIL {s} is below six target durations ({})",
+                6.0 * t
+            ));
+        }
+        if let Some(h) = hold.filter(|h| *h + EPSILON < 3.0 * t) {
+            bad(format!(
+                "HOLD-BACK {h} is below three target durations ({})",
+                3.0 * t
+            ));
+        }
+    }
+    match (part_inf, part_hold) {
+        (Some(_), None) if !has("PART-HOLD-BACK") => {
+            bad("no PART-HOLD-BACK in a playlist with EXT-X-PART-INF".into());
+        }
+        (Some((_, Some(pt))), Some(h)) if h + EPSILON < 2.0 * pt => {
+            bad(format!(
+                "PART-HOLD-BACK {h} is below twice PART-TARGET ({})",
+                2.0 * pt
+            ));
+        }
+        _ => {}
+    }
+}
+
+// === Variable substitution (RFC 8216bis §4.3, §4.4.2.3) ===
+
+/// A variable name: `[A-Za-z0-9_-]+`.
+fn variable_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The variable references `{$name}` of a line.
+fn variable_references(line: &str) -> impl Iterator<Item = &str> {
+    line.split("{$").skip(1).filter_map(|rest| {
+        let (name, _) = rest.split_once('}')?;
+        variable_name(name).then_some(name)
+    })
+}
+
+/// The EXT-X-DEFINE tags of a playlist, and the references to what they define.
+fn check_variables(lines: &[&str], multivariant: bool, out: &mut Vec<Problem>) {
+    let mut defined: HashMap<&str, usize> = HashMap::new();
+    for (i, &line) in lines.iter().enumerate() {
+        let n = i + 1;
+        if tag_name(line) != "#EXT-X-DEFINE" {
+            continue;
+        }
+        let value = tag_value(line);
+        let mut bad = |m: String| out.push(Problem::at_line(Rule::HlsDefine, n, m));
+        let forms: Vec<(&str, &str)> = ["NAME", "IMPORT", "QUERYPARAM"]
+            .into_iter()
+            .filter_map(|a| attr::attribute(value, a).map(|v| (a, v)))
+            .collect();
+        let (form, name) = match forms.as_slice() {
+            [] => {
+                bad("EXT-X-DEFINE without NAME, IMPORT or QUERYPARAM".into());
+                continue;
+            }
+            [one] => *one,
+            more => {
+                let names: Vec<&str> = more.iter().map(|(a, _)| *a).collect();
+                bad(format!(
+                    "EXT-X-DEFINE with {}: only one of NAME, IMPORT and QUERYPARAM",
+                    names.join(" and ")
+                ));
+                more[0]
+            }
+        };
+        let has_value = attr::attribute(value, "VALUE").is_some();
+        match form {
+            "NAME" if !has_value => bad(format!("EXT-X-DEFINE NAME=\"{name}\" without VALUE")),
+            "IMPORT" if multivariant => bad(format!(
+                "EXT-X-DEFINE IMPORT=\"{name}\" in a multivariant playlist (media playlists only)"
+            )),
+            "IMPORT" | "QUERYPARAM" if has_value => {
+                bad(format!("EXT-X-DEFINE {form}=\"{name}\" with a VALUE"));
+            }
+            _ => {}
+        }
+        if !variable_name(name) {
+            bad(format!(
+                "variable name {name:?} is not made of A-Z, a-z, 0-9, - and _"
+            ));
+        }
+        if let Some(first) = defined.get(name) {
+            bad(format!(
+                "variable {name} defined again (first at line {first})"
+            ));
+        } else {
+            defined.insert(name, n);
+        }
+    }
+    for (i, &line) in lines.iter().enumerate() {
+        for name in variable_references(line) {
+            if !defined.contains_key(name) {
+                out.push(Problem::at_line(
+                    Rule::HlsVariableDefined,
+                    i + 1,
+                    format!("{{${name}}} refers to a variable no EXT-X-DEFINE defines"),
+                ));
+            }
+        }
+    }
+}
+
 /// Check one media playlist.
 pub fn check_media(text: &str) -> Vec<Problem> {
     let lines = lines(text);
@@ -300,6 +618,8 @@ pub fn check_media(text: &str) -> Vec<Problem> {
         return out;
     }
     check_version(text, &mut out);
+    check_low_latency(&lines, &mut out);
+    check_variables(&lines, false, &mut out);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut first_segment: Option<usize> = None;
     let mut pending_extinf: Option<usize> = None;
@@ -519,6 +839,7 @@ pub fn check_multivariant(text: &str) -> Vec<Problem> {
         return out;
     }
     check_version(text, &mut out);
+    check_variables(&lines, true, &mut out);
     let mut seen: HashMap<String, usize> = HashMap::new();
     // (TYPE, GROUP-ID) → NAME → line
     let mut groups: HashMap<(String, String), HashMap<String, usize>> = HashMap::new();

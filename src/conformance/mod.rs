@@ -108,6 +108,27 @@ rules! {
     HlsGroupExists => "hls.group-exists", "RFC 8216 §4.3.4.2",
         "AUDIO, VIDEO, SUBTITLES and CLOSED-CAPTIONS of a variant name a group of \
          EXT-X-MEDIA of that TYPE.";
+    HlsPartInf => "hls.part-inf", "RFC 8216bis §4.4.3.7",
+        "A playlist with EXT-X-PART has an EXT-X-PART-INF with a decimal PART-TARGET.";
+    HlsPart => "hls.part", "RFC 8216bis §4.4.4.9",
+        "EXT-X-PART has a URI and a DURATION of at most PART-TARGET; INDEPENDENT and GAP \
+         are YES; BYTERANGE is n[@o]; a parent segment's EXT-X-DISCONTINUITY, KEY, MAP \
+         and PROGRAM-DATE-TIME come before its first EXT-X-PART.";
+    HlsServerControl => "hls.server-control", "RFC 8216bis §4.4.3.8",
+        "EXT-X-SERVER-CONTROL: CAN-BLOCK-RELOAD and CAN-SKIP-DATERANGES are YES, \
+         CAN-SKIP-DATERANGES comes with CAN-SKIP-UNTIL, CAN-SKIP-UNTIL is at least six \
+         and HOLD-BACK at least three target durations; a playlist with EXT-X-PART-INF \
+         gives a PART-HOLD-BACK of at least twice PART-TARGET.";
+    HlsPreloadHint => "hls.preload-hint", "RFC 8216bis §4.4.5.3",
+        "EXT-X-PRELOAD-HINT has TYPE PART or MAP and a URI, decimal-integer byte range \
+         attributes, and is not in a playlist with EXT-X-ENDLIST.";
+    HlsRenditionReport => "hls.rendition-report", "RFC 8216bis §4.4.5.4",
+        "EXT-X-RENDITION-REPORT has a URI; LAST-MSN and LAST-PART are decimal integers.";
+    HlsDefine => "hls.define", "RFC 8216bis §4.4.2.3",
+        "EXT-X-DEFINE has exactly one of NAME (with a VALUE), IMPORT (media playlists \
+         only) and QUERYPARAM, a name of A-Z, a-z, 0-9, - and _, and no name twice.";
+    HlsVariableDefined => "hls.variable-defined", "RFC 8216bis §4.3",
+        "Every variable reference {$name} names a variable an EXT-X-DEFINE defines.";
     HlsMixed => "hls.mixed", "RFC 8216 §4.1",
         "A playlist is either a media or a multivariant playlist, not both.";
     HlsRefreshSequence => "hls.refresh-sequence", "RFC 8216 §6.2.1, §6.2.2",
@@ -136,6 +157,9 @@ rules! {
     DashAttributeValue => "dash.attribute-value", "ISO/IEC 23009-1 schema (DASH-MPD.xsd)",
         "Attribute values have their schema type (xs:duration, xs:dateTime, unsigned \
          integers, MPD@type).";
+    DashSegmentTimeline => "dash.segment-timeline", "ISO/IEC 23009-1 §5.3.9.6",
+        "In a SegmentTimeline, S@d is above 0, S@t never goes back nor into the \
+         previous S, and S@r is -1 or more, -1 only on the last S or before an S with @t.";
     DashPeriodId => "dash.period-id", "ISO/IEC 23009-1 §5.3.2.2",
         "Period ids are unique, and present in a dynamic MPD.";
     DashPeriodStart => "dash.period-start", "ISO/IEC 23009-1 §5.3.2.1",

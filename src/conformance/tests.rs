@@ -815,6 +815,294 @@ fn dash_refresh() {
     );
 }
 
+// === Low-Latency HLS ===
+
+/// A low-latency media playlist that keeps every rule (after RFC 8216bis §9's
+/// example): each case below breaks one.
+const LL: &str = "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:4\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.0,CAN-SKIP-UNTIL=24.0,HOLD-BACK=12\n#EXT-X-PART-INF:PART-TARGET=0.33334\n#EXT-X-MEDIA-SEQUENCE:266\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:4.00008,\nfs266.mp4\n#EXT-X-PROGRAM-DATE-TIME:2019-02-14T02:14:00.106Z\n#EXT-X-PART:DURATION=0.33334,URI=\"p267.0.mp4\",INDEPENDENT=YES\n#EXT-X-PART:DURATION=0.33334,URI=\"p267.1.mp4\",BYTERANGE=\"1000@0\"\n#EXTINF:0.66668,\nfs267.mp4\n#EXT-X-PART:DURATION=0.2,URI=\"p268.0.mp4\",GAP=YES\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"p268.1.mp4\",BYTERANGE-START=0\n#EXT-X-RENDITION-REPORT:URI=\"../1M/l.m3u8\",LAST-MSN=268,LAST-PART=0\n#EXT-X-RENDITION-REPORT:URI=\"../4M/l.m3u8\"\n";
+
+fn ll_with(from: &str, to: &str) -> String {
+    assert!(LL.contains(from), "{from}");
+    LL.replacen(from, to, 1)
+}
+
+#[test]
+fn the_low_latency_reference_keeps_every_rule() {
+    assert_eq!(broken(LL), Vec::<&str>::new());
+}
+
+#[test]
+fn hls_part_inf() {
+    assert_eq!(
+        broken(&ll_with("#EXT-X-PART-INF:PART-TARGET=0.33334\n", "")),
+        ["hls.part-inf"]
+    );
+    assert_eq!(
+        broken(&ll_with("PART-TARGET=0.33334", "PART-TARGET=fast")),
+        ["hls.part-inf"]
+    );
+    assert_eq!(
+        broken(&ll_with(
+            "PART-INF:PART-TARGET=0.33334",
+            "PART-INF:TARGET=0.33334"
+        )),
+        ["hls.part-inf"]
+    );
+    // Without any EXT-X-PART, no EXT-X-PART-INF is needed.
+    let no_parts: String = LL
+        .lines()
+        .filter(|l| {
+            !l.starts_with("#EXT-X-PART")
+                && !l.starts_with("#EXT-X-PRELOAD")
+                && !l.contains("PART-HOLD-BACK")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(broken(&no_parts), Vec::<&str>::new());
+}
+
+#[test]
+fn hls_part() {
+    // Longer than PART-TARGET.
+    let p = check(&ll_with("DURATION=0.2,", "DURATION=0.4,")).1;
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].rule, p[0].place.as_str()), (Rule::HlsPart, "line 15"));
+    // Exactly PART-TARGET is kept (the reference's own parts).
+    for (from, to) in [
+        (",URI=\"p267.0.mp4\"", ""),
+        ("DURATION=0.33334,URI=\"p267.0", "URI=\"p267.0"),
+        ("DURATION=0.2,", "DURATION=0.2s,"),
+        ("INDEPENDENT=YES", "INDEPENDENT=NO"),
+        ("GAP=YES", "GAP=TRUE"),
+        ("BYTERANGE=\"1000@0\"", "BYTERANGE=\"1000@\""),
+        // A tag of the parent segment after its first part.
+        (
+            "#EXT-X-PART:DURATION=0.2",
+            "#EXT-X-PART:DURATION=0.2,URI=\"x.mp4\"\n#EXT-X-DISCONTINUITY\n#EXT-X-PART:DURATION=0.2",
+        ),
+        (
+            "#EXTINF:0.66668,",
+            "#EXT-X-PROGRAM-DATE-TIME:2019-02-14T02:14:04.106Z\n#EXTINF:0.66668,",
+        ),
+    ] {
+        assert_eq!(broken(&ll_with(from, to)), ["hls.part"], "{from} -> {to}");
+    }
+    // The same tags before the first part, or after the parent's URI, are kept.
+    assert_eq!(
+        broken(&ll_with(
+            "#EXT-X-PART:DURATION=0.2",
+            "#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init2.mp4\"\n#EXT-X-PART:DURATION=0.2"
+        )),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn hls_server_control() {
+    for (from, to) in [
+        ("CAN-BLOCK-RELOAD=YES", "CAN-BLOCK-RELOAD=NO"),
+        ("CAN-SKIP-UNTIL=24.0", "CAN-SKIP-UNTIL=23.9"),
+        ("HOLD-BACK=12\n", "HOLD-BACK=11.5\n"),
+        ("PART-HOLD-BACK=1.0,", "PART-HOLD-BACK=0.6,"),
+        ("PART-HOLD-BACK=1.0,", ""),
+        ("PART-HOLD-BACK=1.0,", "PART-HOLD-BACK=soon,"),
+        ("CAN-SKIP-UNTIL=24.0", "CAN-SKIP-DATERANGES=YES"),
+        (
+            "CAN-SKIP-UNTIL=24.0",
+            "CAN-SKIP-UNTIL=24.0,CAN-SKIP-DATERANGES=NO",
+        ),
+    ] {
+        assert_eq!(
+            broken(&ll_with(from, to)),
+            ["hls.server-control"],
+            "{from} -> {to}"
+        );
+    }
+    assert_eq!(
+        broken(&ll_with(
+            "CAN-SKIP-UNTIL=24.0",
+            "CAN-SKIP-UNTIL=30,CAN-SKIP-DATERANGES=YES"
+        )),
+        Vec::<&str>::new()
+    );
+    // EXT-X-PART-INF without any EXT-X-SERVER-CONTROL: no PART-HOLD-BACK.
+    let p = check(&ll_with(
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.0,CAN-SKIP-UNTIL=24.0,HOLD-BACK=12\n",
+        "",
+    ))
+    .1;
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].rule, Rule::HlsServerControl);
+}
+
+#[test]
+fn hls_preload_hint() {
+    for (from, to) in [
+        ("TYPE=PART,URI=\"p268.1.mp4\"", "URI=\"p268.1.mp4\""),
+        (
+            "TYPE=PART,URI=\"p268.1.mp4\"",
+            "TYPE=SEGMENT,URI=\"p268.1.mp4\"",
+        ),
+        (",URI=\"p268.1.mp4\"", ""),
+        ("BYTERANGE-START=0", "BYTERANGE-START=-1"),
+    ] {
+        assert_eq!(
+            broken(&ll_with(from, to)),
+            ["hls.preload-hint"],
+            "{from} -> {to}"
+        );
+    }
+    assert_eq!(
+        broken(&ll_with(
+            "BYTERANGE-START=0",
+            "BYTERANGE-START=100,BYTERANGE-LENGTH=2000"
+        )),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        broken(&format!("{LL}#EXT-X-ENDLIST\n")),
+        ["hls.preload-hint"]
+    );
+}
+
+#[test]
+fn hls_rendition_report() {
+    assert_eq!(
+        broken(&ll_with("URI=\"../4M/l.m3u8\"", "LAST-MSN=268")),
+        ["hls.rendition-report"]
+    );
+    assert_eq!(
+        broken(&ll_with("LAST-MSN=268", "LAST-MSN=2.5")),
+        ["hls.rendition-report"]
+    );
+    assert_eq!(
+        broken(&ll_with("LAST-PART=0", "LAST-PART=first")),
+        ["hls.rendition-report"]
+    );
+}
+
+#[test]
+fn hls_version_of_delta_updates() {
+    let skip = ll_with(
+        "#EXT-X-MEDIA-SEQUENCE:266\n",
+        "#EXT-X-MEDIA-SEQUENCE:266\n#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n",
+    );
+    assert_eq!(broken(&skip), ["hls.version"]);
+    assert_eq!(
+        broken(&skip.replace("VERSION:6", "VERSION:9")),
+        Vec::<&str>::new()
+    );
+    let dateranges = skip.replace(
+        "SKIPPED-SEGMENTS=3",
+        "SKIPPED-SEGMENTS=3,RECENTLY-REMOVED-DATERANGES=\"\"",
+    );
+    assert_eq!(
+        broken(&dateranges.replace("VERSION:6", "VERSION:9")),
+        ["hls.version"]
+    );
+    assert_eq!(
+        broken(&dateranges.replace("VERSION:6", "VERSION:10")),
+        Vec::<&str>::new()
+    );
+}
+
+// === Variable substitution ===
+
+#[test]
+fn hls_define() {
+    let media = |defines: &str| {
+        media_with(
+            "#EXT-X-VERSION:3\n",
+            &format!("#EXT-X-VERSION:11\n{defines}"),
+        )
+    };
+    let kept = media(
+        "#EXT-X-DEFINE:NAME=\"host\",VALUE=\"cdn.example\"\n#EXT-X-DEFINE:IMPORT=\"token\"\n#EXT-X-DEFINE:QUERYPARAM=\"session-id_2\"\n",
+    );
+    assert_eq!(broken(&kept), Vec::<&str>::new());
+    for defines in [
+        "#EXT-X-DEFINE:VALUE=\"x\"\n",
+        "#EXT-X-DEFINE:NAME=\"host\"\n",
+        "#EXT-X-DEFINE:NAME=\"host\",IMPORT=\"host\",VALUE=\"x\"\n",
+        "#EXT-X-DEFINE:IMPORT=\"token\",VALUE=\"x\"\n",
+        "#EXT-X-DEFINE:NAME=\"a b\",VALUE=\"x\"\n",
+        "#EXT-X-DEFINE:NAME=\"host\",VALUE=\"a\"\n#EXT-X-DEFINE:QUERYPARAM=\"host\"\n",
+    ] {
+        assert_eq!(broken(&media(defines)), ["hls.define"], "{defines}");
+    }
+    // IMPORT is for media playlists.
+    let mv = multivariant_with(
+        "#EXT-X-VERSION:7\n",
+        "#EXT-X-VERSION:8\n#EXT-X-DEFINE:IMPORT=\"token\"\n",
+    );
+    assert_eq!(broken(&mv), ["hls.define"]);
+    assert_eq!(
+        broken(&mv.replace("IMPORT=\"token\"", "NAME=\"token\",VALUE=\"t\"")),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn hls_variable_defined() {
+    let text = media_with(
+        "#EXT-X-VERSION:3\n",
+        "#EXT-X-VERSION:8\n#EXT-X-DEFINE:NAME=\"host\",VALUE=\"cdn.example\"\n",
+    )
+    .replace("a.ts\n", "https://{$host}/a.ts\n");
+    assert_eq!(broken(&text), Vec::<&str>::new());
+    let p = check(&text.replace("{$host}", "{$hots}")).1;
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].rule, p[0].place.as_str()),
+        (Rule::HlsVariableDefined, "line 10")
+    );
+    // In a quoted attribute of a multivariant playlist too.
+    let mv = multivariant_with("URI=\"a/en.m3u8\"", "URI=\"{$lang}/en.m3u8\"")
+        .replace("VERSION:7", "VERSION:8");
+    assert_eq!(broken(&mv), ["hls.variable-defined"]);
+    assert_eq!(
+        broken(&mv.replace(
+            "#EXT-X-INDEPENDENT-SEGMENTS\n",
+            "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-DEFINE:NAME=\"lang\",VALUE=\"a\"\n"
+        )),
+        Vec::<&str>::new()
+    );
+}
+
+// === DASH SegmentTimeline ===
+
+#[test]
+fn dash_segment_timeline() {
+    const KEPT: &str = r#"<S t="0" d="180000" r="4"/>"#;
+    assert!(MPD.contains(KEPT));
+    let timeline = |s: &str| mpd_with(KEPT, s);
+    for kept in [
+        r#"<S t="0" d="180000" r="1"/><S d="90000"/><S t="450000" d="180000" r="-1"/>"#,
+        r#"<S t="0" d="180000" r="-1"/><S t="900000" d="180000"/>"#,
+        r#"<S t="0" d="180000"/><S t="360000" d="180000"/>"#,
+        r#"<S d="180000" r="2"/><S t="540000" d="90000"/>"#,
+    ] {
+        assert_eq!(broken(&timeline(kept)), Vec::<&str>::new(), "{kept}");
+    }
+    for bad in [
+        r#"<S t="0" d="0" r="4"/>"#,
+        r#"<S t="0" d="180000" r="-2"/>"#,
+        r#"<S t="0" d="180000" r="-1"/><S d="180000"/>"#,
+        r#"<S t="0" d="180000" r="1"/><S t="180000" d="180000"/>"#,
+        r#"<S t="360000" d="180000"/><S t="0" d="180000"/>"#,
+    ] {
+        assert_eq!(broken(&timeline(bad)), ["dash.segment-timeline"], "{bad}");
+    }
+    let p = check(&timeline(
+        r#"<S t="0" d="180000"/><S t="90000" d="180000"/>"#,
+    ))
+    .1;
+    assert_eq!(
+        p[0].place,
+        "MPD/Period[1]/AdaptationSet[1]/SegmentTemplate[1]/SegmentTimeline[1]/S[2]"
+    );
+}
+
 #[test]
 fn every_rule_is_listed_once_with_its_spec() {
     let mut codes: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
@@ -825,8 +1113,8 @@ fn every_rule_is_listed_once_with_its_spec() {
     assert!(Rule::ALL
         .iter()
         .all(|r| !r.spec().is_empty() && r.summary().ends_with('.')));
-    // 21 HLS rules, 11 MPD rules, and "a manifest".
-    assert_eq!(Rule::ALL.len(), 33);
+    // 28 HLS rules, 12 MPD rules, and "a manifest".
+    assert_eq!(Rule::ALL.len(), 41);
 }
 
 #[test]
@@ -872,6 +1160,13 @@ mod never_panics {
             Just("#EXT-X-DISCONTINUITY-SEQUENCE:18446744073709551615".to_string()),
             Just("#EXT-X-PROGRAM-DATE-TIME:9223372036854775807-01-01T00:00:00Z".to_string()),
             Just("#EXT-X-STREAM-INF:BANDWIDTH=1".to_string()),
+            Just("#EXT-X-PART-INF:PART-TARGET=1e999".to_string()),
+            Just("#EXT-X-PART:DURATION=1.0,URI=\"p.mp4\",BYTERANGE=\"1@\"".to_string()),
+            Just("#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=,PART-HOLD-BACK=-1".to_string()),
+            Just("#EXT-X-PRELOAD-HINT:TYPE=PART".to_string()),
+            Just("#EXT-X-DEFINE:NAME=\"a\",IMPORT=\"a\"".to_string()),
+            Just("#EXT-X-DEFINE:QUERYPARAM=\"{$a}\"".to_string()),
+            Just("{$a}{${$}.ts".to_string()),
             "[a-z]{1,4}\\.ts",
         ], 0..30)) {
             let a = format!("#EXTM3U\n{}\n", lines.join("\n"));

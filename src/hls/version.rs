@@ -60,8 +60,15 @@ pub fn line_need(line: &str, iframes_only: bool) -> Option<(u64, &'static str)> 
         if attr::attribute(list, "INSTREAM-ID").is_some_and(|v| v.starts_with("SERVICE")) {
             bump(7, "an INSTREAM-ID SERVICE value in EXT-X-MEDIA");
         }
-    } else if line.starts_with("#EXT-X-SKIP:") {
-        bump(9, "EXT-X-SKIP");
+    } else if let Some(list) = line.strip_prefix("#EXT-X-SKIP:") {
+        if attr::attribute(list, "RECENTLY-REMOVED-DATERANGES").is_some() {
+            bump(
+                10,
+                "EXT-X-SKIP replacing date ranges (RECENTLY-REMOVED-DATERANGES)",
+            );
+        } else {
+            bump(9, "EXT-X-SKIP");
+        }
     }
     if let Some(list) = line.strip_prefix("#EXT-X-DEFINE:") {
         if attr::attribute(list, "QUERYPARAM").is_some() {

@@ -180,6 +180,7 @@ pub const PLAN_VALUES: &[&str] = &[
     crate::stitch::request::HLS_PREROLL_AT,
     crate::stitch::request::DASH_PREROLL_AT,
     crate::stitch::request::AD_START,
+    crate::stitch::request::FILLER,
 ];
 
 /// Whether a value key is one a manifest request reads.

@@ -9,5 +9,5 @@ pub mod request;
 
 pub use plan::{
     effective_break_ids, first_position, splice_media, unmarked_break, AdRef, AdRendition,
-    AdSegment, AdUri, BreakDone, BreakFill, BreakRecord, SpliceInput, SpliceOutput,
+    AdSegment, AdUri, BreakDone, BreakFill, BreakRecord, FillerStart, SpliceInput, SpliceOutput,
 };

@@ -16,7 +16,12 @@
 //! Numbering: a content segment's personalized media sequence number is its origin
 //! number plus the adjustment left by the latest completed break before it; the
 //! same holds for its discontinuity count. Both adjustments live in the session's
-//! [`BreakRecord`]s, so they survive the break sliding out of the window.
+//! [`BreakRecord`]s, so they survive the break sliding out of the window. Inside a
+//! break, ad segment k is numbered from the record's first output number; content
+//! shown after the layout (filler) is numbered from the first filler, which the
+//! record keeps once seen ([`BreakRecord::filler`]), so fillers keep their numbers
+//! after the break's start slid out. A completed break ends where it ended when it
+//! completed, whatever a later window's markers say.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -102,6 +107,21 @@ pub struct BreakRecord {
     pub anchor_offset: f64,
     /// Set once the content after the break has been seen.
     pub done: Option<BreakDone>,
+    /// Where the break content its layout leaves uncovered (the "filler") starts,
+    /// once seen: the fillers are numbered from it, so they keep their numbers
+    /// after it slid out of the window. Set once; the JSON written when the record
+    /// is created may lack it (the caller then keeps it beside the record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filler: Option<FillerStart>,
+}
+
+/// The first content segment of a break that its layout does not cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FillerStart {
+    /// Its origin media sequence number.
+    pub origin_msn: u64,
+    /// Its origin discontinuity count (its own discontinuity included).
+    pub origin_cc: u64,
 }
 
 /// The numbering a completed break leaves for the content after it.
@@ -422,13 +442,6 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             if items.is_empty() {
                 continue;
             }
-            let end_idx = if b.insert {
-                at
-            } else {
-                b.end.unwrap_or(n).min(n)
-            };
-            let content = &segs[at.min(n)..end_idx.max(at).min(n)];
-
             // The record: existing, or new when the break's start is visible.
             let existing = records.get(id.as_str()).copied();
             let mut rec = match (existing, b.start) {
@@ -450,11 +463,22 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                         anchor_msn: msn,
                         anchor_offset: 0.0,
                         done: None,
+                        filler: None,
                     }
                 }
                 (None, BreakStart::BeforeWindow) => continue,
             };
             let before = rec.clone();
+            // A completed break ends where it ended when it completed, whatever
+            // a later window's markers say (a break that outlasts its announced
+            // duration ends at that duration while its CUE-OUT is visible, at its
+            // CUE-IN once the CUE-OUT slid out).
+            let end_idx = match (b.insert, rec.done) {
+                (true, _) => at,
+                (false, Some(d)) => segs.partition_point(|s| s.msn < d.origin_end_msn).max(at),
+                (false, None) => b.end.unwrap_or(n).min(n),
+            };
+            let content = &segs[at.min(n)..end_idx.max(at).min(n)];
 
             // Offsets of the visible break content from the break start.
             let off0 = match b.start {
@@ -485,30 +509,78 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                 }
             }
 
+            // The first filler: recorded once seen, so that the fillers keep
+            // their numbers after it slid out of the window.
             let layout_end = items.last().map_or(0.0, |it| it.end);
-            let mut entries: Vec<(Entry, f64)> = items
-                .iter()
-                .take_while(|it| it.end <= available + DURATION_TOLERANCE)
-                .map(|it| (Entry::Ad(it.seg, it.discontinuity, it.pos), it.end))
-                .collect();
-            if !b.insert {
-                let mut first_filler = true;
-                for (s, off) in content.iter().zip(&offsets) {
-                    let end = off + s.duration;
-                    if end > layout_end + DURATION_TOLERANCE {
-                        entries.push((Entry::Filler(s, first_filler), end));
-                        first_filler = false;
-                    }
+            if !b.insert && rec.filler.is_none() {
+                rec.filler = content
+                    .iter()
+                    .zip(&offsets)
+                    .find(|(s, off)| *off + s.duration > layout_end + DURATION_TOLERANCE)
+                    .map(|(s, _)| FillerStart {
+                        origin_msn: s.msn,
+                        origin_cc: s.cc,
+                    });
+            }
+            let fillers: &[Segment] = match rec.filler {
+                Some(f) if !b.insert => {
+                    &content[content.partition_point(|s| s.msn < f.origin_msn)..]
+                }
+                _ => &[],
+            };
+            // Each entry with its end offset, media sequence number and the
+            // discontinuity count in force at it. Fillers follow the whole layout.
+            let shown = if fillers.is_empty() {
+                items
+                    .iter()
+                    .take_while(|it| it.end <= available + DURATION_TOLERANCE)
+                    .count()
+            } else {
+                items.len()
+            };
+            let mut entries: Vec<(Entry, f64, u64, u64)> =
+                Vec::with_capacity(shown + fillers.len());
+            let mut cc = rec.out_cc_before;
+            for (k, it) in items[..shown].iter().enumerate() {
+                cc += u64::from(it.discontinuity);
+                entries.push((
+                    Entry::Ad(it.seg, it.discontinuity, it.pos),
+                    it.end,
+                    rec.out_start_msn + k as u64,
+                    cc,
+                ));
+            }
+            if let Some(f) = rec.filler.filter(|_| !fillers.is_empty()) {
+                let (msn0, cc0) = (rec.out_start_msn + items.len() as u64, cc + 1);
+                let from = content.len() - fillers.len();
+                for (s, off) in fillers.iter().zip(&offsets[from..]) {
+                    let disc = s.msn == f.origin_msn || s.discontinuity;
+                    entries.push((
+                        Entry::Filler(s, disc),
+                        off + s.duration,
+                        msn0 + (s.msn - f.origin_msn),
+                        cc0 + s.cc.saturating_sub(f.origin_cc),
+                    ));
                 }
             }
 
-            // Write the entries inside the window.
+            // Write the entries inside the window: from the first visible filler
+            // when the window starts with one (entries before it slid out),
+            // else by their end offsets.
+            let visible_msn = match (fillers.first(), content.first()) {
+                (Some(f), Some(c)) if f.msn == c.msn && b.start == BreakStart::BeforeWindow => {
+                    entries
+                        .iter()
+                        .find(|e| matches!(e.0, Entry::Filler(..)))
+                        .map(|e| e.2)
+                }
+                _ => None,
+            };
             let visible_from = if matches!(b.start, BreakStart::At(_)) {
                 f64::NEG_INFINITY
             } else {
                 off0 + DURATION_TOLERANCE
             };
-            let mut cc = rec.out_cc_before;
             let mut key_none_written = false;
             // The content key in force where the break starts.
             let content_key = segs
@@ -522,15 +594,15 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                 .map(String::as_str)
                 .filter(|l| carry_over(l))
                 .collect();
-            for (k, (entry, end)) in entries.iter().enumerate() {
-                let msn = rec.out_start_msn + k as u64;
+            for &(ref entry, end, msn, cc) in &entries {
                 let disc = match entry {
                     Entry::Ad(_, d, _) | Entry::Filler(_, d) => *d,
                 };
-                if disc {
-                    cc += 1;
-                }
-                if *end <= visible_from {
+                let hidden = match visible_msn {
+                    Some(v) => msn < v,
+                    None => end <= visible_from,
+                };
+                if hidden {
                     continue;
                 }
                 if first.is_none() {
@@ -603,7 +675,9 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                         segs.last().map_or(pl.discontinuity_sequence, |s| s.cc),
                     ),
                 };
-                let out_end_msn = rec.out_start_msn + entries.len() as u64;
+                let (out_end_msn, cc) = entries
+                    .last()
+                    .map_or((rec.out_start_msn, rec.out_cc_before), |e| (e.2 + 1, e.3));
                 rec.done = Some(BreakDone {
                     origin_end_msn,
                     msn_adjust: out_end_msn as i64 - origin_end_msn as i64,

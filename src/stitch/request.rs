@@ -27,7 +27,7 @@ use crate::session::store::{Changes, Decision, Session, Snapshot};
 
 use super::plan::{
     effective_break_ids, first_position, splice_media, unmarked_break, AdUri, BreakFill,
-    SpliceInput,
+    BreakRecord, FillerStart, SpliceInput,
 };
 
 /// Session value: the player timeline anchor, `"{msn}:{seconds}"`.
@@ -39,6 +39,10 @@ pub const DASH_PREROLL_AT: &str = "dash-preroll-at";
 /// Session value prefix: where each ad starts in the player timeline,
 /// `adstart/{hex break id}/{ad index}` = seconds.
 pub const AD_START: &str = "adstart/";
+/// Session value prefix: where a break's filler starts (see
+/// [`BreakRecord::filler`]), `filler/{hex break id}` = `"{origin msn} {origin cc}"`.
+/// Kept beside the record, whose first JSON stands as written.
+pub const FILLER: &str = "filler/";
 /// Break id of the live pre-roll.
 pub const LIVE_PREROLL: &str = "live-preroll";
 /// `Decision::failure` of a break left unfilled by avail suppression.
@@ -50,6 +54,40 @@ const DEFAULT_PRESENTATION_DELAY: f64 = 6.0;
 /// The session value key of an ad's start position.
 pub fn ad_start_key(break_id: &str, ad: usize) -> String {
     format!("{AD_START}{}/{ad}", hex(break_id.as_bytes()))
+}
+
+/// The session value key of a break's filler start.
+pub fn filler_key(break_id: &str) -> String {
+    format!("{FILLER}{}", hex(break_id.as_bytes()))
+}
+
+/// The session's records with the filler starts kept beside them; borrowed when
+/// none is missing from its record.
+fn records_with_fillers(snap: &Snapshot) -> std::borrow::Cow<'_, [BreakRecord]> {
+    let stored = |r: &BreakRecord| {
+        let v = snap.values.get(&filler_key(&r.break_id))?;
+        let (msn, cc) = v.split_once(' ')?;
+        Some(FillerStart {
+            origin_msn: msn.parse().ok()?,
+            origin_cc: cc.parse().ok()?,
+        })
+    };
+    if !snap
+        .records
+        .iter()
+        .any(|r| r.filler.is_none() && stored(r).is_some())
+    {
+        return std::borrow::Cow::Borrowed(&snap.records);
+    }
+    std::borrow::Cow::Owned(
+        snap.records
+            .iter()
+            .map(|r| BreakRecord {
+                filler: r.filler.or_else(|| stored(r)),
+                ..r.clone()
+            })
+            .collect(),
+    )
 }
 
 /// What a break still needs before it can be written.
@@ -380,16 +418,30 @@ pub fn write_hls(
     ad_uri: Option<AdUri<'_>>,
 ) -> Written {
     let live = !pl.ended;
-    let records = if live { &snap.records[..] } else { &[] };
+    let records = if live {
+        records_with_fillers(snap)
+    } else {
+        std::borrow::Cow::Borrowed(&[][..])
+    };
     let out = splice_media(SpliceInput {
         playlist: pl,
         breaks: &plan.breaks,
         fills,
-        records,
+        records: &records,
         ad_uri,
     });
     let mut changes = Changes::default();
     if live {
+        for r in &out.records {
+            if let Some(f) = r.filler {
+                let key = filler_key(&r.break_id);
+                if !snap.values.contains_key(&key) {
+                    changes
+                        .once
+                        .push((key, format!("{} {}", f.origin_msn, f.origin_cc)));
+                }
+            }
+        }
         changes.records = out.records;
     }
     // The player timeline: seconds from the start of the first playlist served.

@@ -135,6 +135,75 @@ fn live_window_keeps_continuity_over_100_refreshes() {
     }
 }
 
+/// A break whose content outlasts its ad (no slate) shows that content after the
+/// ad ("filler"). The break is longer than the window, so its CUE-OUT and then
+/// its first fillers slide out while it runs: the fillers keep the numbers they
+/// were published with, and the origin's own discontinuity among them is counted.
+#[test]
+fn fillers_keep_their_numbers_after_the_break_start_slides_out() {
+    let origin = Origin {
+        window: 3,
+        breaks: vec![(4, 5, 30.0)],
+        discontinuities: vec![6],
+        version: Some(3),
+        integer_durations: false,
+        encrypted: false,
+    };
+    let ads = [rendition("ad", &[2.0])];
+    let mut records = Vec::new();
+    let mut seen: BTreeMap<u64, (u64, String, bool)> = BTreeMap::new();
+    let mut first_msns = Vec::new();
+    for last in 2..16 {
+        let pl = parse_media(&origin.playlist(last, false)).unwrap();
+        let breaks = find_breaks(&pl);
+        let fills = fills_for(&pl, &breaks, &records, &ads, None);
+        let out = splice_media(SpliceInput {
+            playlist: &pl,
+            breaks: &breaks,
+            fills: &fills,
+            records: &records,
+            ad_uri: None,
+        });
+        store(&mut records, out.records);
+        let segs = read_output(&out.text);
+        first_msns.push(segs[0].0);
+        for (msn, cc, uri, _, disc) in segs {
+            if let Some((cc0, uri0, _)) = seen.get(&msn) {
+                assert_eq!(uri0, &uri, "msn {msn} renamed at {last}\n{}", out.text);
+                assert_eq!(*cc0, cc, "msn {msn} changed cc at {last}\n{}", out.text);
+            }
+            seen.insert(msn, (cc, uri, disc));
+        }
+    }
+    assert!(
+        first_msns.windows(2).all(|w| w[0] <= w[1]),
+        "{first_msns:?}"
+    );
+    let timeline: Vec<(u64, u64, &str, bool)> = seen
+        .iter()
+        .map(|(m, (cc, u, d))| (*m, *cc, u.as_str(), *d))
+        .collect();
+    let expect = [
+        ("http://origin.example/seg3.ts", false),
+        ("https://ads.example/ad/0.ts", true),
+        ("http://origin.example/seg4.ts", true),
+        ("http://origin.example/seg5.ts", false),
+        ("http://origin.example/seg6.ts", true),
+        ("http://origin.example/seg7.ts", false),
+        ("http://origin.example/seg8.ts", false),
+        ("http://origin.example/seg9.ts", true),
+    ];
+    let at = timeline.iter().position(|t| t.2 == expect[0].0).unwrap();
+    for (k, (uri, disc)) in expect.iter().enumerate() {
+        let (msn, _, u, d) = timeline[at + k];
+        assert_eq!((u, d), (*uri, *disc), "at msn {msn}: {timeline:?}");
+    }
+    for w in timeline.windows(2) {
+        assert_eq!(w[0].0 + 1, w[1].0, "gap in media sequence: {timeline:?}");
+        assert_eq!(w[1].1, w[0].1 + u64::from(w[1].3), "cc: {timeline:?}");
+    }
+}
+
 #[test]
 fn vod_inserts_at_markers_and_keeps_endlist() {
     let text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n#EXTINF:6.0,\nhttp://o/a.ts\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n#EXTINF:6.0,\nhttp://o/b.ts\n#EXT-X-CUE-OUT:0\n#EXT-X-CUE-IN\n#EXT-X-ENDLIST\n";

@@ -114,6 +114,17 @@ fn live(last: u64, window: u64, breaks: &[(u64, u64)]) -> String {
 /// One request against the simulated store: plan (settling a claim as the
 /// server does), every missing decision made, write, store.
 fn request(text: &str, snap: &mut Snapshot, config: &PlaybackConfig, now: u64) -> Written {
+    request_with(text, snap, config, now, true)
+}
+
+/// [`request`], with slate or without.
+fn request_with(
+    text: &str,
+    snap: &mut Snapshot,
+    config: &PlaybackConfig,
+    now: u64,
+    slate: bool,
+) -> Written {
     let pl = parse_media(text).unwrap();
     let breaks = find_breaks(&pl);
     let mut plan = plan_hls(&pl, &breaks, snap, config, now);
@@ -131,7 +142,11 @@ fn request(text: &str, snap: &mut Snapshot, config: &PlaybackConfig, now: u64) -
             a.need = Need::Decided(d);
         }
     }
-    let out = write_hls(&plan, &pl, snap, &fills(&plan, 12), None);
+    let mut fills = fills(&plan, 12);
+    if !slate {
+        fills.values_mut().for_each(|f| f.slate = None);
+    }
+    let out = write_hls(&plan, &pl, snap, &fills, None);
     store(snap, &out.changes);
     out
 }
@@ -143,6 +158,45 @@ fn published(text: &str) -> Vec<(u64, String, String)> {
         .iter()
         .map(|s| (s.msn, s.uri.clone(), format!("{:.3}", s.duration)))
         .collect()
+}
+
+/// A break longer than its ads, without slate, shows its content after them
+/// ("filler"). The store keeps a record's first JSON as written, so the filler's
+/// start, seen after the record was created, is kept beside it as a value; the
+/// fillers keep their numbers once the CUE-OUT slid out of a short window.
+#[test]
+fn filler_start_is_kept_beside_the_record() {
+    let config = PlaybackConfig::default();
+    let mut snap = snapshot();
+    let breaks = [(110, 8)];
+    let mut seen: HashMap<u64, String> = HashMap::new();
+    let mut stored = Vec::new();
+    for last in 105..125 {
+        let out = request_with(&live(last, 3, &breaks), &mut snap, &config, 0, false);
+        stored.extend(
+            out.changes
+                .once
+                .iter()
+                .filter(|(k, _)| k.starts_with(FILLER))
+                .cloned(),
+        );
+        for (msn, uri, _) in published(&out.text) {
+            if let Some(old) = seen.insert(msn, uri.clone()) {
+                assert_eq!(old, uri, "msn {msn} renamed at {last}\n{}", out.text);
+            }
+        }
+    }
+    // Ad (12 s) over seg110 and seg111; fillers from seg112 (the first the ad
+    // leaves uncovered), numbered after the ad's two segments.
+    assert_eq!(stored, [(filler_key("msn-110"), "112 0".to_string())]);
+    let by_uri: HashMap<&str, u64> = seen.iter().map(|(m, u)| (u.as_str(), *m)).collect();
+    let ad0 = by_uri["https://ads.example/ad/0.ts"];
+    assert_eq!(by_uri["http://o.example/seg112.ts"], ad0 + 2);
+    assert_eq!(by_uri["http://o.example/seg117.ts"], ad0 + 7);
+    assert_eq!(by_uri["http://o.example/seg118.ts"], ad0 + 8);
+    assert!(!by_uri.contains_key("http://o.example/seg110.ts"));
+    // The record as the store keeps it has no filler; the value stands in.
+    assert!(snap.records.iter().all(|r| r.filler.is_none()));
 }
 
 #[test]
