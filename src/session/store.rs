@@ -321,7 +321,8 @@ pub struct StoreFull;
 /// strings, the cache's node. Calibrated against RSS (README, Operations); a
 /// session's later state (decisions, break records) is bounded apart.
 pub fn session_weight(s: &Session) -> u32 {
-    const FIXED: usize = 900;
+    // Measured: 20,000 idle sessions with four short parameters, 1,681 B of RSS each.
+    const FIXED: usize = 1_200;
     const STRING: usize = 24 + 16;
     let params: usize = s
         .player_params
