@@ -125,6 +125,18 @@ pub struct PlaybackConfig {
     /// Multivariant playlist whose renditions transcoded ads match, for sessions
     /// that have none of their own (DASH). Default: the session's.
     pub transcode_profile_url: Option<String>,
+
+    // --- Hardening (issue #13): what reaches the origin ---
+    /// Query parameters of a player's manifest request passed on to the origin, by
+    /// name (as MediaTailor passes only what its configuration names); every other
+    /// parameter is dropped, so `?cb=N` cannot make one cache entry per request.
+    /// Default: none.
+    pub origin_query_params: Vec<String>,
+    /// Headers sent with every content manifest request to the origin, each value
+    /// `env:VARIABLE` (read from the environment at load; never written back, logged
+    /// or echoed): `origin_headers = { Authorization = "env:ORIGIN_AUTH" }`. The way
+    /// to give an origin credentials (a URL with `user:password@` is refused).
+    pub origin_headers: BTreeMap<String, String>,
 }
 
 impl Default for PlaybackConfig {
@@ -160,6 +172,8 @@ impl Default for PlaybackConfig {
             ad_loudness_normalize: true,
             ad_loudness_lkfs: DEFAULT_AD_LOUDNESS_LKFS,
             transcode_profile_url: None,
+            origin_query_params: Vec::new(),
+            origin_headers: BTreeMap::new(),
         }
     }
 }
@@ -231,6 +245,26 @@ pub struct Channel {
     pub dash_slate: Option<Url>,
     /// The aliased player parameter used in the origin's host, if any.
     pub origin_var: Option<String>,
+    /// `origin_headers` with their values read from the environment.
+    pub origin_headers: Vec<(String, Secret)>,
+}
+
+/// A value read from the environment that must never be shown: `Debug` prints
+/// `***`, and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 impl Channel {
@@ -329,6 +363,15 @@ fn is_valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Whether a URL authority holds a `[variable]`; an IPv6 literal (`[::1]`, whose
+/// brackets hold colons) is not one.
+fn has_template_var(authority: &str) -> bool {
+    authority
+        .split('[')
+        .skip(1)
+        .any(|rest| !rest.split(']').next().unwrap_or("").contains(':'))
+}
+
 fn http_url(file: &str, key: &str, value: &str) -> Result<Url, ConfigError> {
     let err = |reason: String| ConfigError {
         file: file.to_string(),
@@ -344,6 +387,14 @@ fn http_url(file: &str, key: &str, value: &str) -> Result<Url, ConfigError> {
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(err("no host".to_string()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // It would be copied into segment URIs, BaseURLs and error bodies.
+        return Err(err(
+            "must not carry credentials (`user:password@`); send them as a header \
+             from the environment: origin_headers = { Authorization = \"env:VARIABLE\" }"
+                .to_string(),
+        ));
     }
     Ok(url)
 }
@@ -389,7 +440,7 @@ impl PlaybackConfig {
                         ..start + text[start..].find(['/', '?']).unwrap_or(text.len() - start)]
                 })
                 .unwrap_or("");
-            if !authority.contains('[') {
+            if !has_template_var(authority) {
                 return Ok(None);
             }
             let var = authority
@@ -552,14 +603,98 @@ impl PlaybackConfig {
                 "valueSecs must be a number of seconds >= 0",
             ));
         }
+        let origin_headers = validate_origin_access(&self, file, &|k: &str| std::env::var(k).ok())?;
         Ok(Channel {
             name,
             origin,
             slate,
             dash_slate,
             origin_var: origin_var.map(|v| v.trim_start_matches(PLAYER_PARAMS).to_string()),
+            origin_headers,
             raw: self,
         })
+    }
+}
+
+// === Hardening: origin access (per configuration) ===
+
+/// Prefix of an `origin_headers` value read from the environment.
+const ENV_VALUE: &str = "env:";
+
+/// Check `origin_query_params` and `origin_headers`, reading each header's value
+/// from `env` (the process environment in production). Pure given `env`.
+pub fn validate_origin_access(
+    cfg: &PlaybackConfig,
+    file: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, Secret)>, ConfigError> {
+    let err = |key: &str, reason: String| ConfigError {
+        file: file.to_string(),
+        key: key.to_string(),
+        reason,
+    };
+    for name in &cfg.origin_query_params {
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        {
+            return Err(err(
+                "origin_query_params",
+                format!("`{name}` is not a query parameter name"),
+            ));
+        }
+    }
+    let mut headers = Vec::with_capacity(cfg.origin_headers.len());
+    for (name, value) in &cfg.origin_headers {
+        if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(err(
+                "origin_headers",
+                format!("`{name}` is not a header name"),
+            ));
+        }
+        let Some(var) = value.strip_prefix(ENV_VALUE).filter(|v| !v.is_empty()) else {
+            return Err(err(
+                "origin_headers",
+                format!("`{name}`: the value must be `env:VARIABLE` (secrets stay out of configuration files)"),
+            ));
+        };
+        let Some(v) = env(var).filter(|v| !v.is_empty()) else {
+            return Err(err(
+                "origin_headers",
+                format!("`{name}`: environment variable {var} is not set"),
+            ));
+        };
+        if axum::http::HeaderValue::from_str(&v).is_err() {
+            return Err(err(
+                "origin_headers",
+                format!("`{name}`: environment variable {var} is not a valid header value"),
+            ));
+        }
+        headers.push((name.clone(), Secret(v)));
+    }
+    Ok(headers)
+}
+
+impl Channel {
+    /// The query string passed on to the origin for a player's manifest request:
+    /// only the parameters `origin_query_params` names, in the player's order;
+    /// `None` when none is left.
+    pub fn origin_query(&self, query: Option<&str>) -> Option<String> {
+        let allowed = &self.raw.origin_query_params;
+        if allowed.is_empty() {
+            return None;
+        }
+        let kept: Vec<&str> = query
+            .unwrap_or("")
+            .split('&')
+            .filter(|pair| {
+                let name = pair.split('=').next().unwrap_or("");
+                !name.is_empty() && allowed.iter().any(|a| a == name)
+            })
+            .collect();
+        (!kept.is_empty()).then(|| kept.join("&"))
     }
 }
 
@@ -768,6 +903,177 @@ impl TranscodeSettings {
     /// [`TranscodeSettings::from_source`] over the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_source(&|k| std::env::var(k).ok())
+    }
+}
+
+// === Hardening limits (process-wide, from the environment) ===
+
+/// Byte budget of the shared origin manifest cache (parsed forms). Default 512 MiB.
+pub const ENV_ORIGIN_CACHE_MAX_BYTES: &str = "SPLICEPOINT_ORIGIN_CACHE_MAX_BYTES";
+/// Largest total of a session's player parameters (names and values). Default 4096.
+pub const ENV_SESSION_PARAMS_MAX_BYTES: &str = "SPLICEPOINT_SESSION_PARAMS_MAX_BYTES";
+/// Byte budget of the in-memory session store. Default 1 GiB.
+pub const ENV_SESSION_STORE_MAX_BYTES: &str = "SPLICEPOINT_SESSION_STORE_MAX_BYTES";
+/// A session used within this many seconds is never evicted to make room (a new
+/// session gets 503 instead). Default 30.
+pub const ENV_SESSION_EVICT_IDLE_SECS: &str = "SPLICEPOINT_SESSION_EVICT_IDLE_SECS";
+/// Longest time from a request's first byte to the end of its headers, ms. Default 10000.
+pub const ENV_HEADER_READ_TIMEOUT_MS: &str = "SPLICEPOINT_HEADER_READ_TIMEOUT_MS";
+/// Longest time a keep-alive connection may wait for its next request, ms. Default 20000.
+pub const ENV_IDLE_TIMEOUT_MS: &str = "SPLICEPOINT_IDLE_TIMEOUT_MS";
+/// Most client connections open at once; more wait in the listen backlog. Default 10000.
+pub const ENV_MAX_CONNECTIONS: &str = "SPLICEPOINT_MAX_CONNECTIONS";
+/// Addresses (`10.0.0.1`, `10.0.0.0/8`, `::1`, comma-separated) whose
+/// `X-Forwarded-For` is believed. Default: none (the peer address is the client's).
+pub const ENV_TRUSTED_PROXIES: &str = "SPLICEPOINT_TRUSTED_PROXIES";
+
+/// What one client may make this process hold, and for how long (issue #13).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Origin cache budget, bytes of parsed manifests (estimated).
+    pub origin_cache_max_bytes: u64,
+    /// A session's player parameters, bytes (names + values); more is a 400.
+    pub session_params_max_bytes: usize,
+    /// Session store budget, bytes (estimated per session).
+    pub session_store_max_bytes: u64,
+    /// Sessions idle at least this long may be evicted (least recently used first)
+    /// to make room; when that is not enough, a new session gets 503.
+    pub session_evict_idle: Duration,
+    /// From a request's first byte to the end of its headers.
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection's wait for its next request.
+    pub idle_timeout: Duration,
+    /// Client connections open at once.
+    pub max_connections: usize,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpRange>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            origin_cache_max_bytes: 512 * 1024 * 1024,
+            session_params_max_bytes: 4096,
+            session_store_max_bytes: 1024 * 1024 * 1024,
+            session_evict_idle: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(20),
+            max_connections: 10_000,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// An address range: an address and a prefix length (`10.0.0.0/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// Parse `addr` or `addr/prefix`. Pure.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (a, p) = match text.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text.trim(), None),
+        };
+        let addr: std::net::IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Self { addr, prefix })
+    }
+
+    /// Whether `ip` lies in the range (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Limits {
+    /// Read the limits from `env` (the process environment in production, a map in
+    /// tests); unset keys keep their defaults.
+    pub fn from_source(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let err = |key: &str, reason: String| ConfigError {
+            file: "<environment>".to_string(),
+            key: key.to_string(),
+            reason,
+        };
+        let number = |key: &str, lo: u64, hi: u64| -> Result<Option<u64>, ConfigError> {
+            match env(key).filter(|v| !v.trim().is_empty()) {
+                None => Ok(None),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if (lo..=hi).contains(&n) => Ok(Some(n)),
+                    _ => Err(err(key, format!("must be an integer in [{lo}, {hi}]"))),
+                },
+            }
+        };
+        let mut l = Self::default();
+        if let Some(n) = number(ENV_ORIGIN_CACHE_MAX_BYTES, 1 << 20, 1 << 40)? {
+            l.origin_cache_max_bytes = n;
+        }
+        if let Some(n) = number(ENV_SESSION_PARAMS_MAX_BYTES, 256, 1 << 20)? {
+            l.session_params_max_bytes = n as usize;
+        }
+        if let Some(n) = number(ENV_SESSION_STORE_MAX_BYTES, 1 << 20, 1 << 40)? {
+            l.session_store_max_bytes = n;
+        }
+        if let Some(n) = number(ENV_SESSION_EVICT_IDLE_SECS, 0, 86_400)? {
+            l.session_evict_idle = Duration::from_secs(n);
+        }
+        if let Some(n) = number(ENV_HEADER_READ_TIMEOUT_MS, 100, 600_000)? {
+            l.header_read_timeout = Duration::from_millis(n);
+        }
+        if let Some(n) = number(ENV_IDLE_TIMEOUT_MS, 100, 3_600_000)? {
+            l.idle_timeout = Duration::from_millis(n);
+        }
+        if let Some(n) = number(ENV_MAX_CONNECTIONS, 1, 1_000_000)? {
+            l.max_connections = n as usize;
+        }
+        if let Some(v) = env(ENV_TRUSTED_PROXIES) {
+            for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let range = IpRange::parse(part).ok_or_else(|| {
+                    err(
+                        ENV_TRUSTED_PROXIES,
+                        format!("`{part}` is not an address or address/prefix"),
+                    )
+                })?;
+                l.trusted_proxies.push(range);
+            }
+        }
+        Ok(l)
+    }
+
+    /// [`Limits::from_source`] over the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&|k| std::env::var(k).ok())
+    }
+
+    /// Whether a peer's `X-Forwarded-For` is believed.
+    pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|r| r.contains(peer))
     }
 }
 

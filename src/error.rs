@@ -28,6 +28,9 @@ pub enum Error {
     /// The shared session store cannot be reached; retry later.
     #[error("session store unavailable")]
     StoreUnavailable,
+    /// The session store's budget is spent by sessions in use; retry later.
+    #[error("session store full: too many sessions in use; retry later")]
+    StoreFull,
     /// Upstream: the origin answered 404.
     #[error("origin has no such manifest: {0}")]
     OriginNotFound(String),
@@ -54,7 +57,7 @@ impl Error {
             Error::OriginNotFound(_) => StatusCode::NOT_FOUND,
             Error::OriginTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Error::OriginFailed(_) => StatusCode::BAD_GATEWAY,
-            Error::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::StoreUnavailable | Error::StoreFull => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +73,7 @@ impl Error {
             Error::OriginTimeout(_) => "origin_timeout",
             Error::OriginFailed(_) => "origin_failed",
             Error::StoreUnavailable => "session_store_unavailable",
+            Error::StoreFull => "session_store_full",
             Error::Internal(_) => "internal",
         }
     }
@@ -86,6 +90,10 @@ impl IntoResponse for Error {
         let mut resp = (status, axum::Json(body)).into_response();
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if matches!(self, Error::StoreFull) {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        }
         resp.extensions_mut().insert(Arc::new(self));
         resp
     }
@@ -106,6 +114,7 @@ mod tests {
             (Error::OriginTimeout("u".into()), 504),
             (Error::OriginFailed("u".into()), 502),
             (Error::StoreUnavailable, 503),
+            (Error::StoreFull, 503),
             (Error::Internal("bug".into()), 500),
         ];
         for (e, status) in table {

@@ -131,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
                 drain: Duration::try_from_secs_f64(drain_secs).context("--drain-secs")?,
                 grace: Duration::try_from_secs_f64(grace_secs).context("--grace-secs")?,
             };
+            let limits = splicepoint::config::Limits::from_env()?;
             let channels = splicepoint::config::load_dir(&config_dir)?;
             tracing::info!(count = channels.len(), dir = %config_dir.display(), "Configurations loaded.");
             let listener = tokio::net::TcpListener::bind(listen)
@@ -151,9 +152,9 @@ async fn main() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("session store {shown}"))?;
                     tracing::info!(url = %shown, "Sessions shared through Redis.");
-                    AppState::with_store(Arc::new(channels), Arc::new(store))
+                    AppState::with_limits(Arc::new(channels), Some(Arc::new(store)), limits)
                 }
-                None => AppState::new(Arc::new(channels)),
+                None => AppState::with_limits(Arc::new(channels), None, limits),
             };
             state.config_dir = Some(config_dir.clone());
             state.admin_token = std::env::var(splicepoint::server::admin::ENV_ADMIN_TOKEN)
@@ -204,7 +205,16 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "Listening.");
     let drain = shutdown::Drain::default();
     let app = drain.layer(app);
-    shutdown::serve(listener, app, drain, timings, shutdown::terminate_signal()).await?;
+    let conn = shutdown::ConnLimits::from_limits(&splicepoint::config::Limits::from_env()?);
+    shutdown::serve_with(
+        listener,
+        app,
+        drain,
+        timings,
+        conn,
+        shutdown::terminate_signal(),
+    )
+    .await?;
     Ok(())
 }
 

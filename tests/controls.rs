@@ -78,6 +78,8 @@ async fn proxy(tune: impl FnOnce(&mut PlaybackConfig, &str)) -> (String, reqwest
         origin: format!("{up}/"),
         ads_url: format!("{up}/vast"),
         slate: Some(format!("{up}/slate/index.m3u8")),
+        // The test origin's clock (`?t=N`) reaches it by name.
+        origin_query_params: vec!["t".into()],
         ..PlaybackConfig::default()
     };
     tune(&mut cfg, &up);

@@ -158,6 +158,8 @@ async fn env() -> (String, reqwest::Client) {
         origin: format!("{upstream}/origin/"),
         ads_url: format!("{upstream}/origin/vast?d=[session.avail_duration_secs]"),
         dash_slate: Some(format!("{upstream}/origin/ads/slate/manifest.mpd")),
+        // The test origin's clock (`?now=N`) reaches it by name.
+        origin_query_params: vec!["now".into()],
         ..PlaybackConfig::default()
     }
     .validate("test", "c")

@@ -160,7 +160,12 @@ async fn env_with(stores: Vec<Arc<dyn SessionStore>>) -> Env {
         Arc::new([("r".to_string(), Arc::new(channel))].into());
     let mut proxies = Vec::new();
     for store in stores {
-        let state = AppState::with_store(channels.clone(), store);
+        // The test client stands for a CDN: its X-Forwarded-For is believed.
+        let limits = splicepoint::config::Limits {
+            trusted_proxies: vec![splicepoint::config::IpRange::parse("127.0.0.0/8").unwrap()],
+            ..Default::default()
+        };
+        let state = AppState::with_limits(channels.clone(), Some(store), limits);
         proxies.push(serve(router(state)).await);
     }
     let proxy = proxies[0].clone();

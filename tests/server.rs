@@ -205,6 +205,8 @@ fn channel(name: &str, upstream: &str, slate: bool) -> Channel {
         origin_timeout_ms: 500,
         ads_timeout_ms: 500,
         stale_if_error_secs: 0,
+        // The test origin's clock (`?tick=N`) reaches it by name.
+        origin_query_params: vec!["tick".into()],
         ..PlaybackConfig::default()
     }
     .validate("test", name)

@@ -65,7 +65,8 @@ fn map_reqwest(e: reqwest::Error) -> FetchFailure {
     if e.is_timeout() {
         FetchFailure::Timeout
     } else {
-        FetchFailure::Transport(e.to_string())
+        // Without the URL: the message may reach a player.
+        FetchFailure::Transport(e.without_url().to_string())
     }
 }
 

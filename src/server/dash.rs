@@ -44,7 +44,8 @@ pub async fn dash(
             if snap.session.channel != channel.name {
                 return Err(Error::UnknownSession);
             }
-            return personalize(&st, &channel, snap, tail, req.uri().query()).await;
+            let query = channel.origin_query(req.uri().query());
+            return personalize(&st, &channel, snap, tail, query.as_deref()).await;
         }
     }
     if !rest.ends_with(".mpd") {

@@ -117,7 +117,9 @@ pub async fn manifest(
         return Err(Error::UnknownSession);
     }
     let origin = channel.origin_for(&snap.session.player_params);
-    let url = origin_url_under(&origin, &path, req.uri().query())?;
+    // Only the parameters the configuration names reach the origin (and the cache key).
+    let query = channel.origin_query(req.uri().query());
+    let url = origin_url_under(&origin, &path, query.as_deref())?;
     let fetched = st.origin.get(&channel, &url, Purpose::Content).await?;
     match &fetched.manifest {
         Manifest::Multivariant(m) => {
@@ -499,20 +501,11 @@ fn header_str(headers: &HeaderMap, name: &str) -> String {
         .collect()
 }
 
+/// `[session.client_ip]`: the address [`super::ClientAddr`] settled on (a
+/// forwarded address only from a trusted proxy), else the peer's.
 fn client_ip(req: &Request<Body>) -> String {
-    if let Some(xff) = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-    {
-        if let Some(first) = xff
-            .split(',')
-            .next()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            return first.chars().take(64).collect();
-        }
+    if let Some(super::ClientAddr(ip)) = req.extensions().get::<super::ClientAddr>() {
+        return ip.to_string();
     }
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -50,7 +50,97 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/configs/{name}/validate", get(admin::validate))
         .fallback(fallback)
         .layer(middleware::from_fn(cors_and_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), client_addr))
         .with_state(state)
+}
+
+/// The viewer's address as this instance believes it: the peer's, or, when the
+/// peer is a configured proxy (`SPLICEPOINT_TRUSTED_PROXIES`), the last address in
+/// `X-Forwarded-For` that is not one (nginx's `real_ip_recursive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// Whom to believe about the client's address: `X-Forwarded-For` only from a
+/// trusted proxy, walked from the right past the trusted hops. Pure.
+pub fn resolve_client_addr(
+    peer: std::net::IpAddr,
+    forwarded_for: Option<&str>,
+    limits: &crate::config::Limits,
+) -> std::net::IpAddr {
+    if !limits.trusts(peer) {
+        return peer;
+    }
+    let mut addr = peer;
+    for hop in forwarded_for.unwrap_or("").rsplit(',').map(str::trim) {
+        let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
+            break;
+        };
+        addr = ip;
+        if !limits.trusts(ip) {
+            break;
+        }
+    }
+    addr
+}
+
+async fn client_addr(
+    State(state): State<AppState>,
+    mut req: Request<Body>,
+    next: Next,
+) -> Response {
+    if let Some(peer) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+    {
+        let xff = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        let addr = resolve_client_addr(peer, Some(&xff), &state.limits);
+        req.extensions_mut().insert(ClientAddr(addr));
+    }
+    next.run(req).await
+}
+
+/// A refusal that did not come from our handlers (an extractor's: a path that is
+/// not UTF-8, a bad JSON body, a wrong method), rewritten as our JSON error body.
+async fn as_json_error(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !status.is_client_error()
+        || is_json
+        || resp.extensions().get::<std::sync::Arc<Error>>().is_some()
+    {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let message = String::from_utf8_lossy(&text).trim().to_string();
+    if status == StatusCode::BAD_REQUEST {
+        return Error::BadRequest(message).into_response();
+    }
+    let code = status
+        .canonical_reason()
+        .unwrap_or("client error")
+        .to_ascii_lowercase()
+        .replace(' ', "_");
+    let body = serde_json::json!({ "error": code, "message": message, "status": status.as_u16() });
+    let mut out = (status, axum::Json(body)).into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -82,7 +172,7 @@ async fn cors_and_errors(req: Request<Body>, next: Next) -> Response {
     let mut resp = if preflight {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        next.run(req).await
+        as_json_error(next.run(req).await).await
     };
     let h = resp.headers_mut();
     h.insert(

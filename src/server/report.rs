@@ -155,7 +155,9 @@ pub async fn segment(
         .ok_or_else(|| bad("no such ad"))?;
     let channel = st.channel(&session.channel).ok_or(Error::UnknownSession)?;
     // No open redirect: only to where this ad's media live.
-    if !target_allowed(&target, ad, channel.raw.ad_segment_prefix.as_deref()) {
+    if !target_allowed(&target, ad, channel.raw.ad_segment_prefix.as_deref())
+        && !named_by_ad_playlists(&st, &channel, ad, &target).await
+    {
         return Err(bad("target is not this ad's media"));
     }
     if let (ReportingMode::Server, Some(index)) = (session.reporting, index) {
@@ -211,6 +213,51 @@ fn target_allowed(target: &Url, ad: &DecidedAd, prefix: Option<&str>) -> bool {
         .into_iter()
         .flatten()
         .any(|u| origin(u) == Some(target.origin()))
+}
+
+/// Whether `target`'s host (scheme, host, port) is one the ad's own playlists
+/// name: its variant playlists and their segments may live on other hosts than
+/// the MediaFile's. Read from the manifest cache (the playlists were fetched to
+/// splice the ad in).
+async fn named_by_ad_playlists(
+    st: &AppState,
+    channel: &crate::config::Channel,
+    ad: &DecidedAd,
+    target: &Url,
+) -> bool {
+    let want = target.origin();
+    let Some(media) = ad.media_url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+        return false;
+    };
+    let Ok(top) = st.origin.get(channel, &media, Purpose::Ad).await else {
+        return false;
+    };
+    let in_rendition = |m: &Manifest| match m {
+        Manifest::Ad(r) => r
+            .segments
+            .iter()
+            .any(|s| Url::parse(&s.uri).is_ok_and(|u| u.origin() == want)),
+        _ => false,
+    };
+    match &top.manifest {
+        Manifest::Multivariant(m) => {
+            for v in &m.variants {
+                let Ok(vu) = top.url.join(&v.uri) else {
+                    continue;
+                };
+                if vu.origin() == want {
+                    return true;
+                }
+                if let Ok(f) = st.origin.get(channel, &vu, Purpose::Ad).await {
+                    if in_rendition(&f.manifest) {
+                        return true;
+                    }
+                }
+            }
+            false
+        }
+        other => in_rendition(other),
+    }
 }
 
 /// `GET /v1/tracking/{session}`

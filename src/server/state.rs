@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use moka::future::Cache;
 
-use crate::config::{Channel, Channels};
+use crate::config::{Channel, Channels, Limits};
 use crate::error::Error;
 use crate::events::Metrics;
 use crate::hls::rewrite::VariantTarget;
@@ -19,6 +19,14 @@ use crate::transcode::Transcoder;
 /// How long a resolved ad rendition or variant target is reused before it is
 /// resolved again from the manifest cache (which follows the origin).
 const RESOLVED_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The limits in the environment, or the defaults when they are bad (said once).
+fn env_limits() -> Limits {
+    Limits::from_env().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "Bad limits; using the defaults.");
+        Limits::default()
+    })
+}
 
 /// Everything a handler needs.
 #[derive(Clone)]
@@ -50,16 +58,37 @@ pub struct AppState {
     pub admin_token: Option<Arc<str>>,
     /// Ad transcoding: job pool and stored renditions.
     pub transcoder: Transcoder,
+    /// What one client may make this process hold (issue #13).
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
-    /// State over `channels` with the in-memory session store.
+    /// State over `channels` with the in-memory session store, limits from the
+    /// environment.
     pub fn new(channels: Channels) -> Self {
-        Self::with_store(channels, Arc::new(MemoryStore::default()))
+        Self::with_limits(channels, None, env_limits())
     }
 
-    /// State over `channels` with the given session store.
+    /// State over `channels` with the given session store, limits from the
+    /// environment.
     pub fn with_store(channels: Channels, sessions: Arc<dyn SessionStore>) -> Self {
+        Self::with_limits(channels, Some(sessions), env_limits())
+    }
+
+    /// State over `channels` with the given session store (default: in memory,
+    /// within `limits`) and limits.
+    pub fn with_limits(
+        channels: Channels,
+        sessions: Option<Arc<dyn SessionStore>>,
+        limits: Limits,
+    ) -> Self {
+        let sessions = sessions.unwrap_or_else(|| {
+            Arc::new(MemoryStore::with_budget(
+                crate::session::store::SESSION_IDLE,
+                limits.session_store_max_bytes,
+                limits.session_evict_idle,
+            ))
+        });
         let http = http_client();
         let metrics = Arc::new(Metrics::default());
         let settings = crate::config::TranscodeSettings::from_env().unwrap_or_else(|e| {
@@ -69,7 +98,11 @@ impl AppState {
         let transcoder = Transcoder::new(settings, http.clone(), metrics.clone());
         Self {
             channels: Arc::new(RwLock::new(channels)),
-            origin: OriginCache::new(http.clone(), metrics.clone()),
+            origin: OriginCache::with_budget(
+                http.clone(),
+                metrics.clone(),
+                limits.origin_cache_max_bytes,
+            ),
             http,
             sessions,
             decisions_inflight: Cache::builder()
@@ -92,6 +125,7 @@ impl AppState {
             metrics,
             config_dir: None,
             admin_token: None,
+            limits: Arc::new(limits),
         }
     }
 
@@ -115,9 +149,18 @@ impl AppState {
         }
     }
 
-    /// Store a new session: 503 when the session store cannot be reached.
+    /// Store a new session: 400 when its player parameters weigh more than the
+    /// limit, 503 when the session store is full or cannot be reached.
     pub async fn create_session(&self, session: Session) -> Result<(), Error> {
-        self.sessions.create(session).await;
+        let max = self.limits.session_params_max_bytes;
+        if crate::session::store::params_bytes(&session.player_params) > max {
+            return Err(Error::BadRequest(format!(
+                "player parameters exceed {max} bytes (names and values)"
+            )));
+        }
+        if self.sessions.try_create(session).await.is_err() {
+            return Err(Error::StoreFull);
+        }
         if self.sessions.available() {
             Ok(())
         } else {

@@ -43,6 +43,8 @@ pub async fn serve(app: axum::Router) -> String {
     let app = app.layer(axum::middleware::from_fn(check_manifests));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // With the peer's address, as the binary serves (`ConnectInfo`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
 }
