@@ -189,14 +189,18 @@ pub async fn decide(
     transcoder: &Transcoder,
 ) -> Decision {
     let random: u64 = rand::rng().random_range(0..10_000_000_000);
-    let url = expand_template(&channel.raw.ads_url, &ads_vars(session, avail, random));
+    let mut vars = ads_vars(session, avail, random);
+    for key in channel.raw.aliases.keys() {
+        // An alias's value is configuration (a host, `host:port`): kept as written.
+        vars.set_verbatim(key.as_str());
+    }
+    let url = expand_template(&channel.raw.ads_url, &vars);
     let fetcher = HttpVastFetcher {
         http,
         timeout: channel.ads_timeout(),
         user_agent: &session.user_agent,
         client_ip: &session.client_ip,
     };
-    metrics.incr(events::ADS_CALLS, "");
     let failed = |reason: &str| {
         metrics.incr(events::AD_DECISION_FAILED, reason);
         Decision {
@@ -205,6 +209,13 @@ pub async fn decide(
             failure: Some(reason.to_string()),
         }
     };
+    if !channel.allows_ads_url(&url) {
+        // Load-time checks keep player text out of the host; this one catches the
+        // rest (a host alias the player did not send leaves the host empty).
+        warn!(session_id = %session.id, reason = "ads_url_host", "Ad decision refused: the ADS URL's host is not one configuration allows.");
+        return failed("ads_url_host");
+    }
+    metrics.incr(events::ADS_CALLS, "");
     let resolved = match tokio::time::timeout(channel.ads_timeout(), resolve_ads(&fetcher, &url))
         .await
     {
