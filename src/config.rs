@@ -126,6 +126,8 @@ pub struct PlaybackConfig {
     /// Multivariant playlist whose renditions transcoded ads match, for sessions
     /// that have none of their own (DASH). Default: the session's.
     pub transcode_profile_url: Option<String>,
+    /// Bounds on what one session's ad decisions may cost (`[ad_limits]`).
+    pub ad_limits: AdLimits,
 }
 
 impl Default for PlaybackConfig {
@@ -161,6 +163,7 @@ impl Default for PlaybackConfig {
             ad_loudness_normalize: true,
             ad_loudness_lkfs: DEFAULT_AD_LOUDNESS_LKFS,
             transcode_profile_url: None,
+            ad_limits: AdLimits::default(),
         }
     }
 }
@@ -445,6 +448,9 @@ impl PlaybackConfig {
         }
         let mut ads_origins =
             ads_url_origins(&self.ads_url, &self.aliases).map_err(|r| err("ads_url", &r))?;
+        self.ad_limits
+            .validate()
+            .map_err(|(key, r)| err(&format!("ad_limits.{key}"), r))?;
         let slate = match &self.slate {
             Some(s) => Some(http_url(file, "slate", s)?),
             None => None,
@@ -553,6 +559,89 @@ impl PlaybackConfig {
             ads_origins,
             raw: self,
         })
+    }
+}
+
+// === Ad decision limits (#13: what one session's decisions may cost) ===
+
+/// Bounds on the ad decisions of a session (`[ad_limits]` in a configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdLimits {
+    /// Most VAST requests one decision makes, wrappers included (1-256).
+    pub max_requests_per_decision: usize,
+    /// Most VAST requests of one decision in flight at once (1-32).
+    pub max_concurrent_requests: usize,
+    /// Most ads one break plays (1-100); later ones are dropped.
+    pub max_ads_per_break: usize,
+    /// Most ad breaks filled in one playlist (1-1000): a VOD asset's insertion points
+    /// (the pre-roll included) past it play the content as is.
+    pub max_breaks_per_playlist: usize,
+    /// Most breaks of one playlist decided at once (1-64): a VOD asset's breaks are
+    /// decided concurrently, not one after another.
+    pub decision_concurrency: usize,
+}
+
+impl Default for AdLimits {
+    fn default() -> Self {
+        Self {
+            max_requests_per_decision: crate::ads::resolve::DEFAULT_MAX_REQUESTS,
+            max_concurrent_requests: crate::ads::resolve::DEFAULT_MAX_CONCURRENT,
+            max_ads_per_break: 25,
+            max_breaks_per_playlist: 100,
+            decision_concurrency: 8,
+        }
+    }
+}
+
+impl AdLimits {
+    /// Each bound within its range, else the key and why.
+    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        for (key, v, max, why) in [
+            (
+                "max_requests_per_decision",
+                self.max_requests_per_decision,
+                256,
+                "must be between 1 and 256",
+            ),
+            (
+                "max_concurrent_requests",
+                self.max_concurrent_requests,
+                32,
+                "must be between 1 and 32",
+            ),
+            (
+                "max_ads_per_break",
+                self.max_ads_per_break,
+                100,
+                "must be between 1 and 100",
+            ),
+            (
+                "max_breaks_per_playlist",
+                self.max_breaks_per_playlist,
+                1000,
+                "must be between 1 and 1000",
+            ),
+            (
+                "decision_concurrency",
+                self.decision_concurrency,
+                64,
+                "must be between 1 and 64",
+            ),
+        ] {
+            if v == 0 || v > max {
+                return Err((key, why));
+            }
+        }
+        Ok(())
+    }
+
+    /// The VAST request bounds of one decision.
+    pub fn resolve_limits(&self) -> crate::ads::resolve::ResolveLimits {
+        crate::ads::resolve::ResolveLimits {
+            max_requests: self.max_requests_per_decision,
+            max_concurrent: self.max_concurrent_requests,
+        }
     }
 }
 

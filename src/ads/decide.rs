@@ -1,7 +1,7 @@
 //! Ad decisions: the ADS call for one (session, break), over HTTP.
 //!
 //! I/O. Expands the configuration's ADS URL template, calls the ADS through
-//! [`resolve_ads`] (wrappers followed) within the configured timeout, keeps the
+//! [`resolve_ads_limited`] (wrappers followed, VAST requests capped) within the configured timeout, keeps the
 //! creatives we can play (HLS media files; MP4 ones wait for transcoding) and fits
 //! them to the avail. Never fails: a failed call is a [`Decision`] with no ads and
 //! the reason, so the break gets slate or content.
@@ -14,7 +14,7 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::{info, warn};
 
-use super::resolve::{resolve_ads, FetchError, ResolveError, ResolvedAd, VastFetcher};
+use super::resolve::{resolve_ads_limited, FetchError, ResolveError, ResolvedAd, VastFetcher};
 use super::template::{self, expand_template, TemplateVars};
 use crate::breaks::fit_pod;
 use crate::config::Channel;
@@ -216,8 +216,12 @@ pub async fn decide(
         return failed("ads_url_host");
     }
     metrics.incr(events::ADS_CALLS, "");
-    let resolved = match tokio::time::timeout(channel.ads_timeout(), resolve_ads(&fetcher, &url))
-        .await
+    let limits = channel.raw.ad_limits.resolve_limits();
+    let resolved = match tokio::time::timeout(
+        channel.ads_timeout(),
+        resolve_ads_limited(&fetcher, &url, limits),
+    )
+    .await
     {
         Err(_) => {
             warn!(session_id = %session.id, reason = "timeout", "Ad decision failed; serving slate or content.");
@@ -233,6 +237,15 @@ pub async fn decide(
         }
         Ok(Ok(ads)) => ads,
     };
+    let max_ads = channel.raw.ad_limits.max_ads_per_break;
+    if resolved.len() > max_ads {
+        // A VAST of 1,500 ads is not 1,500 transcodes and beacons: the first ones only.
+        info!(session_id = %session.id, ads = resolved.len(), max_ads, "VAST has more ads than a break plays; the rest are dropped.");
+        for _ in max_ads..resolved.len() {
+            metrics.incr(events::ADS_SKIPPED, "TOO_MANY_ADS");
+        }
+    }
+    let resolved = resolved.into_iter().take(max_ads);
     let mut playable = Vec::new();
     for ad in resolved {
         let hls = ad
