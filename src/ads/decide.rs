@@ -265,12 +265,17 @@ pub async fn decide(
                 Ok(urls) => playable.push(decided(&ad, Some(urls.hls), Some(urls.dash))),
                 Err(reason) => {
                     metrics.incr(events::ADS_SKIPPED, reason);
-                    if matches!(
-                        reason,
-                        transcode::NO_VARIANT_MATCH | transcode::TRANSCODE_FAILED
-                    ) {
-                        // VAST 403: no media file we can play.
-                        report_error(http, session, &ad.errors, 403);
+                    match reason {
+                        transcode::NO_VARIANT_MATCH | transcode::TRANSCODE_FAILED => {
+                            // VAST 403: no media file we can play.
+                            report_error(http, session, &ad.errors, 403);
+                        }
+                        transcode::CREATIVE_REFUSED => {
+                            // VAST 405: a MediaFile of a supported type that cannot
+                            // be played (its bytes are not what MediaFile@type says).
+                            report_error(http, session, &ad.errors, 405);
+                        }
+                        _ => {}
                     }
                     info!(session_id = %session.id, ad_id = ?ad.ad_id, reason, "Ad has no streaming rendition ready; skipped.");
                 }
