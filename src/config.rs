@@ -53,7 +53,8 @@ pub struct PlaybackConfig {
     /// Content source base URL; the player's path is appended. Must be http(s).
     pub origin: String,
     /// ADS URL template with `[session.*]`, `[player_params.*]`, `[avail.*]`,
-    /// `[scte.*]` variables. The scheme and host must be literal.
+    /// `[scte.*]` variables. The scheme and host must be literal, or configuration
+    /// aliases (see [`ads_url_origins`]); an alias value is substituted as written.
     pub ads_url: String,
     /// HLS playlist (multivariant or media) that fills break time no ad covers.
     pub slate: Option<String>,
@@ -137,6 +138,8 @@ pub struct PlaybackConfig {
     /// or echoed): `origin_headers = { Authorization = "env:ORIGIN_AUTH" }`. The way
     /// to give an origin credentials (a URL with `user:password@` is refused).
     pub origin_headers: BTreeMap<String, String>,
+    /// Bounds on what one session's ad decisions may cost (`[ad_limits]`).
+    pub ad_limits: AdLimits,
 }
 
 impl Default for PlaybackConfig {
@@ -174,6 +177,7 @@ impl Default for PlaybackConfig {
             transcode_profile_url: None,
             origin_query_params: Vec::new(),
             origin_headers: BTreeMap::new(),
+            ad_limits: AdLimits::default(),
         }
     }
 }
@@ -247,6 +251,10 @@ pub struct Channel {
     pub origin_var: Option<String>,
     /// `origin_headers` with their values read from the environment.
     pub origin_headers: Vec<(String, Secret)>,
+    /// Every origin (scheme, host, port) the ADS URL templates (`ads_url`,
+    /// `live_preroll_ads_url`) can reach with configured aliases: an expanded ADS
+    /// URL elsewhere is never called (see [`ads_url_origins`]).
+    pub ads_origins: Vec<url::Origin>,
 }
 
 /// A value read from the environment that must never be shown: `Debug` prints
@@ -489,17 +497,11 @@ impl PlaybackConfig {
         if self.ads_url.is_empty() {
             return Err(err("ads_url", "is required"));
         }
-        // The ADS host comes from configuration only: no variables before the path.
-        let authority_end = self
-            .ads_url
-            .find("://")
-            .map(|i| i + 3)
-            .and_then(|start| self.ads_url[start..].find(['/', '?']).map(|e| start + e))
-            .unwrap_or(self.ads_url.len());
-        if self.ads_url[..authority_end].contains('[') {
-            aliased(&self.ads_url, "ads_url")?;
-        }
-        http_url(file, "ads_url", &self.ads_url.replace(['[', ']'], ""))?;
+        let mut ads_origins =
+            ads_url_origins(&self.ads_url, &self.aliases).map_err(|r| err("ads_url", &r))?;
+        self.ad_limits
+            .validate()
+            .map_err(|(key, r)| err(&format!("ad_limits.{key}"), r))?;
         let slate = match &self.slate {
             Some(s) => Some(http_url(file, "slate", s)?),
             None => None,
@@ -575,17 +577,13 @@ impl PlaybackConfig {
             }
         }
         if let Some(u) = &self.live_preroll_ads_url {
-            if u.split("://")
-                .nth(1)
-                .and_then(|r| r.split(['/', '?']).next())
-                .is_some_and(|h| h.contains('['))
+            for o in
+                ads_url_origins(u, &self.aliases).map_err(|r| err("live_preroll_ads_url", &r))?
             {
-                return Err(err(
-                    "live_preroll_ads_url",
-                    "the scheme and host must be literal, not template variables",
-                ));
+                if !ads_origins.contains(&o) {
+                    ads_origins.push(o);
+                }
             }
-            http_url(file, "live_preroll_ads_url", &u.replace(['[', ']'], ""))?;
         }
         if !(self.live_preroll_max_duration_secs.is_finite()
             && self.live_preroll_max_duration_secs > 0.0
@@ -611,6 +609,7 @@ impl PlaybackConfig {
             dash_slate,
             origin_var: origin_var.map(|v| v.trim_start_matches(PLAYER_PARAMS).to_string()),
             origin_headers,
+            ads_origins,
             raw: self,
         })
     }
@@ -697,6 +696,211 @@ impl Channel {
         (!kept.is_empty()).then(|| kept.join("&"))
     }
 }
+
+// === Ad decision limits (#13: what one session's decisions may cost) ===
+
+/// Bounds on the ad decisions of a session (`[ad_limits]` in a configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdLimits {
+    /// Most VAST requests one decision makes, wrappers included (1-256).
+    pub max_requests_per_decision: usize,
+    /// Most VAST requests of one decision in flight at once (1-32).
+    pub max_concurrent_requests: usize,
+    /// Most ads one break plays (1-100); later ones are dropped.
+    pub max_ads_per_break: usize,
+    /// Most ad breaks filled in one playlist (1-1000): a VOD asset's insertion points
+    /// (the pre-roll included) past it play the content as is.
+    pub max_breaks_per_playlist: usize,
+    /// Most breaks of one playlist decided at once (1-64): a VOD asset's breaks are
+    /// decided concurrently, not one after another.
+    pub decision_concurrency: usize,
+}
+
+impl Default for AdLimits {
+    fn default() -> Self {
+        Self {
+            max_requests_per_decision: crate::ads::resolve::DEFAULT_MAX_REQUESTS,
+            max_concurrent_requests: crate::ads::resolve::DEFAULT_MAX_CONCURRENT,
+            max_ads_per_break: 25,
+            max_breaks_per_playlist: 100,
+            decision_concurrency: 8,
+        }
+    }
+}
+
+impl AdLimits {
+    /// Each bound within its range, else the key and why.
+    pub fn validate(&self) -> Result<(), (&'static str, &'static str)> {
+        for (key, v, max, why) in [
+            (
+                "max_requests_per_decision",
+                self.max_requests_per_decision,
+                256,
+                "must be between 1 and 256",
+            ),
+            (
+                "max_concurrent_requests",
+                self.max_concurrent_requests,
+                32,
+                "must be between 1 and 32",
+            ),
+            (
+                "max_ads_per_break",
+                self.max_ads_per_break,
+                100,
+                "must be between 1 and 100",
+            ),
+            (
+                "max_breaks_per_playlist",
+                self.max_breaks_per_playlist,
+                1000,
+                "must be between 1 and 1000",
+            ),
+            (
+                "decision_concurrency",
+                self.decision_concurrency,
+                64,
+                "must be between 1 and 64",
+            ),
+        ] {
+            if v == 0 || v > max {
+                return Err((key, why));
+            }
+        }
+        Ok(())
+    }
+
+    /// The VAST request bounds of one decision.
+    pub fn resolve_limits(&self) -> crate::ads::resolve::ResolveLimits {
+        crate::ads::resolve::ResolveLimits {
+            max_requests: self.max_requests_per_decision,
+            max_concurrent: self.max_concurrent_requests,
+        }
+    }
+}
+
+// === ADS URL hosts (#13: the ADS is reached only where configuration says) ===
+
+/// Most combinations of alias values [`ads_url_origins`] expands for one template.
+pub const MAX_ADS_HOST_COMBINATIONS: usize = 1024;
+
+/// A token that stands for placeholder `i` while a template is parsed: valid in a
+/// scheme, a host and a path alike, so the URL parser shows where the value lands.
+fn placeholder_token(i: usize) -> String {
+    format!("splicepointvar{i}x")
+}
+
+/// The origins (scheme, host, port) an ADS URL template can reach, from
+/// configuration alone.
+///
+/// Each placeholder is replaced by a token and the result parsed as the URL parser
+/// will parse an expansion, so a variable is found in the scheme or authority
+/// however the template is written (`http:[x]:80/`, `http://a@[x]/`,
+/// `http://[a][b]/`). Every such variable must be a configuration alias
+/// (`aliases`, a `[player_params.NAME]` whose values are all configured, as
+/// MediaTailor's domain variables are); anything else is an error. The result is
+/// every origin that the aliases' values give; a request is checked against it
+/// after expansion ([`Channel::allows_ads_url`]).
+pub fn ads_url_origins(
+    template: &str,
+    aliases: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<Vec<url::Origin>, String> {
+    let places = crate::ads::template::placeholders(template);
+    let fill = |value: &dyn Fn(usize, &str) -> String| {
+        let mut out = String::with_capacity(template.len() + places.len() * 20);
+        let mut last = 0;
+        for (i, (range, name)) in places.iter().enumerate() {
+            out.push_str(&template[last..range.start]);
+            out.push_str(&value(i, name));
+            last = range.end;
+        }
+        out.push_str(&template[last..]);
+        out
+    };
+    let probe = fill(&|i, _| placeholder_token(i));
+    let url = Url::parse(&probe).map_err(|e| {
+        format!(
+            "not a URL ({e}); a variable may stand in the scheme or host only as an aliased \
+             [player_params.NAME], and never in the port"
+        )
+    })?;
+    let head = format!(
+        "{} {} {} {}",
+        url.scheme(),
+        url.username(),
+        url.password().unwrap_or(""),
+        url.host_str().unwrap_or("")
+    );
+    let mut head_vars: Vec<&str> = Vec::new();
+    for (i, (_, name)) in places.iter().enumerate() {
+        if head.contains(&placeholder_token(i)) && !head_vars.contains(name) {
+            if !aliases.contains_key(*name) {
+                return Err(format!(
+                    "[{name}] stands in the scheme or host: hosts come from configuration, so \
+                     only an aliased [player_params.NAME] (see `aliases`) may"
+                ));
+            }
+            if let Some(v) = aliases[*name]
+                .values()
+                .find(|v| v.is_empty() || v.contains(['/', '\\', '?', '#', '@']))
+            {
+                return Err(format!(
+                    "[{name}] stands in the host, so its alias values must be hosts or \
+                     host:port, not `{v}`"
+                ));
+            }
+            head_vars.push(name);
+        }
+    }
+    let lists: Vec<Vec<&String>> = head_vars
+        .iter()
+        .map(|v| aliases[*v].values().collect())
+        .collect();
+    let combinations = lists
+        .iter()
+        .try_fold(1usize, |n, l| n.checked_mul(l.len()))
+        .filter(|n| *n <= MAX_ADS_HOST_COMBINATIONS)
+        .ok_or_else(|| {
+            format!("its host aliases combine to more than {MAX_ADS_HOST_COMBINATIONS} hosts")
+        })?;
+    let mut origins = Vec::new();
+    for mut k in 0..combinations {
+        let mut pick = BTreeMap::new();
+        for (var, list) in head_vars.iter().zip(&lists) {
+            pick.insert(*var, list[k % list.len()].as_str());
+            k /= list.len();
+        }
+        let text = fill(&|i, name| match pick.get(name) {
+            Some(v) => (*v).to_string(),
+            None => placeholder_token(i),
+        });
+        let u = Url::parse(&text).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return Err(format!("scheme must be http or https, not {}", u.scheme()));
+        }
+        if u.host_str().is_none_or(str::is_empty) {
+            return Err("no host".to_string());
+        }
+        let o = u.origin();
+        if !origins.contains(&o) {
+            origins.push(o);
+        }
+    }
+    Ok(origins)
+}
+
+impl Channel {
+    /// Whether an expanded ADS URL reaches an origin that configuration allows
+    /// ([`Channel::ads_origins`]).
+    pub fn allows_ads_url(&self, url: &str) -> bool {
+        Url::parse(url).is_ok_and(|u| self.ads_origins.contains(&u.origin()))
+    }
+}
+
+#[cfg(test)]
+#[path = "config/ads_hosts_tests.rs"]
+mod ads_hosts_tests;
 
 // === Transcoder settings (process-wide, from the environment) ===
 

@@ -270,6 +270,38 @@ async fn avail_suppression_modes() {
     assert_eq!(r.status(), 400);
 }
 
+/// #13 item 9: an alias standing for `host:port` in the ADS URL's host reaches that
+/// host and port (its `:` was percent-encoded, and the ADS never called).
+#[tokio::test]
+async fn an_aliased_ads_host_keeps_its_port() {
+    let (url, http) = proxy(|c, up| {
+        let host = up.trim_start_matches("http://").to_string();
+        assert!(host.contains(':'), "{host}");
+        c.ads_url = "http://[player_params.ads]/vast".into();
+        c.aliases.insert(
+            "player_params.ads".into(),
+            [("main".to_string(), host)].into(),
+        );
+    })
+    .await;
+    let r = http
+        .get(format!("{url}/v1/master/c/live/index.m3u8?ads=main"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(kinds(&url, &http, &loc, 30).await, "AAAAAs");
+    // Without the parameter the host is empty: refused before any call, slate.
+    let r = http
+        .get(format!("{url}/v1/master/c/live/index.m3u8"))
+        .send()
+        .await
+        .unwrap();
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(kinds(&url, &http, &loc, 30).await, "ssssss");
+}
+
 #[tokio::test]
 async fn aliases_pick_the_origin_host_and_refuse_unknown_values() {
     let (url, http) = proxy(|c, up| {

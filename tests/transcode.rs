@@ -239,6 +239,105 @@ async fn failures_are_recorded_and_not_retried() {
     );
 }
 
+/// #13 item 3: a `video/mp4` MediaFile whose URL serves an HLS playlist naming a
+/// local file. ffmpeg would follow it (the positive control below shows it) and
+/// the local file would be published under /v1/ads/; the creative is refused
+/// instead, with the reason, and its VAST Error URL called with 405.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_playlist_served_as_a_creative_is_refused_and_reported() {
+    let Some(fx) = fixtures() else { return };
+    let secret = fx.dir.join("secret.ts");
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-i"])
+        .arg(fx.dir.join("creatives/c1080p30.mp4"))
+        .args(["-c", "copy", "-t", "2", "-f", "mpegts"])
+        .arg(&secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let playlist = format!(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile://{}\n#EXT-X-ENDLIST\n",
+        secret.display()
+    );
+    let evil = fx.dir.join("creatives/evil-playlist.mp4");
+    std::fs::write(&evil, &playlist).unwrap();
+
+    // Positive control: unrestricted, ffprobe reads the playlist and its local file.
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=format_name"])
+        .arg(&evil)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("format_name=hls"),
+        "{out:?}"
+    );
+    // The tools as the transcoder runs them refuse it even without the byte check.
+    let probe = run(
+        "ffprobe",
+        &splicepoint::transcode::probe::probe_args(&evil.to_string_lossy()),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(probe.is_err(), "{probe:?}");
+    let remux = run(
+        "ffmpeg",
+        &splicepoint::transcode::plan::remux_video_args(
+            &evil.to_string_lossy(),
+            &scratch("refused").join("v.mp4").to_string_lossy(),
+            2.0,
+        ),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(remux.is_err(), "{remux:?}");
+    // And a real creative still opens.
+    let ok = run(
+        "ffprobe",
+        &splicepoint::transcode::probe::probe_args(
+            &fx.dir.join("creatives/c1080p30.mp4").to_string_lossy(),
+        ),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(ok.is_ok(), "{ok:?}");
+
+    // Through the proxy: refused at once, reported with VAST 405, nothing published.
+    let up = Upstream::start(&fx.dir).await;
+    let proxy = Proxy::start(&up, "wait", &scratch("refused-store")).await;
+    let pl = proxy.preroll_playlist("evil-playlist.mp4").await;
+    assert!(!has_ad(&pl), "{pl}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while up.errors.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(*up.errors.lock().unwrap(), ["405"]);
+    let m = proxy.metrics().await;
+    assert_eq!(
+        metric(&m, "splicepoint_ads_skipped_total", "CREATIVE_REFUSED"),
+        1,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "splicepoint_transcode_jobs_total", "failed"),
+        1,
+        "{m}"
+    );
+    // Later decisions know it without a new job, and report it too.
+    proxy.preroll_playlist("evil-playlist.mp4").await;
+    assert_eq!(proxy.transcoder.jobs_started(), 1);
+    let m = proxy.metrics().await;
+    assert_eq!(
+        metric(&m, "splicepoint_ads_skipped_total", "CREATIVE_REFUSED"),
+        2,
+        "{m}"
+    );
+}
+
 #[tokio::test]
 async fn a_timeout_kills_ffmpeg() {
     let Some(_) = fixtures() else { return };

@@ -1,7 +1,7 @@
 //! Ad decisions: the ADS call for one (session, break), over HTTP.
 //!
 //! I/O. Expands the configuration's ADS URL template, calls the ADS through
-//! [`resolve_ads`] (wrappers followed) within the configured timeout, keeps the
+//! [`resolve_ads_limited`] (wrappers followed, VAST requests capped) within the configured timeout, keeps the
 //! creatives we can play (HLS media files; MP4 ones wait for transcoding) and fits
 //! them to the avail. Never fails: a failed call is a [`Decision`] with no ads and
 //! the reason, so the break gets slate or content.
@@ -14,7 +14,7 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::{info, warn};
 
-use super::resolve::{resolve_ads, FetchError, ResolveError, ResolvedAd, VastFetcher};
+use super::resolve::{resolve_ads_limited, FetchError, ResolveError, ResolvedAd, VastFetcher};
 use super::template::{self, expand_template, TemplateVars};
 use crate::breaks::fit_pod;
 use crate::config::Channel;
@@ -189,14 +189,18 @@ pub async fn decide(
     transcoder: &Transcoder,
 ) -> Decision {
     let random: u64 = rand::rng().random_range(0..10_000_000_000);
-    let url = expand_template(&channel.raw.ads_url, &ads_vars(session, avail, random));
+    let mut vars = ads_vars(session, avail, random);
+    for key in channel.raw.aliases.keys() {
+        // An alias's value is configuration (a host, `host:port`): kept as written.
+        vars.set_verbatim(key.as_str());
+    }
+    let url = expand_template(&channel.raw.ads_url, &vars);
     let fetcher = HttpVastFetcher {
         http,
         timeout: channel.ads_timeout(),
         user_agent: &session.user_agent,
         client_ip: &session.client_ip,
     };
-    metrics.incr(events::ADS_CALLS, "");
     let failed = |reason: &str| {
         metrics.incr(events::AD_DECISION_FAILED, reason);
         Decision {
@@ -205,8 +209,19 @@ pub async fn decide(
             failure: Some(reason.to_string()),
         }
     };
-    let resolved = match tokio::time::timeout(channel.ads_timeout(), resolve_ads(&fetcher, &url))
-        .await
+    if !channel.allows_ads_url(&url) {
+        // Load-time checks keep player text out of the host; this one catches the
+        // rest (a host alias the player did not send leaves the host empty).
+        warn!(session_id = %session.id, reason = "ads_url_host", "Ad decision refused: the ADS URL's host is not one configuration allows.");
+        return failed("ads_url_host");
+    }
+    metrics.incr(events::ADS_CALLS, "");
+    let limits = channel.raw.ad_limits.resolve_limits();
+    let resolved = match tokio::time::timeout(
+        channel.ads_timeout(),
+        resolve_ads_limited(&fetcher, &url, limits),
+    )
+    .await
     {
         Err(_) => {
             warn!(session_id = %session.id, reason = "timeout", "Ad decision failed; serving slate or content.");
@@ -222,6 +237,15 @@ pub async fn decide(
         }
         Ok(Ok(ads)) => ads,
     };
+    let max_ads = channel.raw.ad_limits.max_ads_per_break;
+    if resolved.len() > max_ads {
+        // A VAST of 1,500 ads is not 1,500 transcodes and beacons: the first ones only.
+        info!(session_id = %session.id, ads = resolved.len(), max_ads, "VAST has more ads than a break plays; the rest are dropped.");
+        for _ in max_ads..resolved.len() {
+            metrics.incr(events::ADS_SKIPPED, "TOO_MANY_ADS");
+        }
+    }
+    let resolved = resolved.into_iter().take(max_ads);
     let mut playable = Vec::new();
     for ad in resolved {
         let hls = ad
@@ -241,12 +265,17 @@ pub async fn decide(
                 Ok(urls) => playable.push(decided(&ad, Some(urls.hls), Some(urls.dash))),
                 Err(reason) => {
                     metrics.incr(events::ADS_SKIPPED, reason);
-                    if matches!(
-                        reason,
-                        transcode::NO_VARIANT_MATCH | transcode::TRANSCODE_FAILED
-                    ) {
-                        // VAST 403: no media file we can play.
-                        report_error(http, session, &ad.errors, 403);
+                    match reason {
+                        transcode::NO_VARIANT_MATCH | transcode::TRANSCODE_FAILED => {
+                            // VAST 403: no media file we can play.
+                            report_error(http, session, &ad.errors, 403);
+                        }
+                        transcode::CREATIVE_REFUSED => {
+                            // VAST 405: a MediaFile of a supported type that cannot
+                            // be played (its bytes are not what MediaFile@type says).
+                            report_error(http, session, &ad.errors, 405);
+                        }
+                        _ => {}
                     }
                     info!(session_id = %session.id, ad_id = ?ad.ad_id, reason, "Ad has no streaming rendition ready; skipped.");
                 }

@@ -25,6 +25,74 @@ use crate::vast::{
 /// one more wrapper than this fails with [`ResolveError::WrapperDepth`].
 pub const MAX_WRAPPER_DEPTH: u8 = 7;
 
+/// Most VAST requests one decision makes (the first included), unless configured.
+pub const DEFAULT_MAX_REQUESTS: usize = 32;
+/// Most VAST requests of one decision in flight at once, unless configured.
+pub const DEFAULT_MAX_CONCURRENT: usize = 4;
+
+/// Bounds on the VAST requests of one decision: a wrapper fan-out (wrappers with
+/// `allowMultipleAds` pointing at more wrappers) costs at most this much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolveLimits {
+    /// Most requests in all (wrappers past it are dropped with
+    /// [`ResolveError::FanOut`], unfetched).
+    pub max_requests: usize,
+    /// Most requests in flight at once.
+    pub max_concurrent: usize,
+}
+
+impl Default for ResolveLimits {
+    fn default() -> Self {
+        Self {
+            max_requests: DEFAULT_MAX_REQUESTS,
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+        }
+    }
+}
+
+/// One decision's share of [`ResolveLimits`]: the URLs requested so far and the
+/// permits for requests in flight.
+struct Budget {
+    limits: ResolveLimits,
+    requested: std::sync::Mutex<Vec<String>>,
+    in_flight: tokio::sync::Semaphore,
+}
+
+impl Budget {
+    fn new(limits: ResolveLimits) -> Self {
+        Self {
+            limits,
+            requested: std::sync::Mutex::new(Vec::new()),
+            in_flight: tokio::sync::Semaphore::new(limits.max_concurrent.max(1)),
+        }
+    }
+
+    /// Claim a request for `normalized` (a URL already requested in this decision
+    /// is not requested again), or say why not. Claimed in document order, when a
+    /// wrapper is read, so which wrappers a capped fan-out keeps is deterministic.
+    fn claim(&self, normalized: &str) -> Result<(), ResolveError> {
+        let mut requested = self
+            .requested
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if requested.iter().any(|u| u == normalized) {
+            return Err(ResolveError::Duplicate(normalized.to_owned()));
+        }
+        if requested.len() >= self.limits.max_requests {
+            return Err(ResolveError::FanOut);
+        }
+        requested.push(normalized.to_owned());
+        Ok(())
+    }
+
+    /// Fetch within the in-flight bound.
+    async fn fetch<F: VastFetcher>(&self, fetcher: &F, url: &str) -> Result<String, FetchError> {
+        // The semaphore is never closed; should it be, fetch unbounded rather than fail.
+        let _permit = self.in_flight.acquire().await.ok();
+        fetcher.fetch(url).await
+    }
+}
+
 /// Fetches the body of a VAST URL. Implementations own timeouts and size limits.
 pub trait VastFetcher: Send + Sync {
     /// GETs `url` and returns the response body.
@@ -72,6 +140,14 @@ pub enum ResolveError {
     /// A wrapper pointed back to a URL already fetched in its chain.
     #[error("VAST wrapper loop back to {0}")]
     WrapperLoop(String),
+    /// The decision's VAST requests reached [`ResolveLimits::max_requests`]: this
+    /// wrapper was not followed.
+    #[error("VAST request limit of the decision reached")]
+    FanOut,
+    /// A wrapper pointed at a URL that this decision already requested (through
+    /// another wrapper): it is not requested twice.
+    #[error("VAST URL already requested in this decision: {0}")]
+    Duplicate(String),
     /// A wrapper had no `<VASTAdTagURI>`.
     #[error("VAST wrapper has no VASTAdTagURI")]
     NoAdTagUri,
@@ -93,6 +169,8 @@ impl ResolveError {
             Self::Empty { .. } => "empty",
             Self::WrapperDepth => "wrapper_depth",
             Self::WrapperLoop(_) => "wrapper_loop",
+            Self::FanOut => "fan_out",
+            Self::Duplicate(_) => "duplicate_url",
             Self::NoAdTagUri => "no_ad_tag_uri",
             Self::NoLinear => "no_linear",
         }
@@ -165,15 +243,29 @@ pub async fn resolve_ads<F: VastFetcher>(
     fetcher: &F,
     url: &str,
 ) -> Result<Vec<ResolvedAd>, ResolveError> {
+    resolve_ads_limited(fetcher, url, ResolveLimits::default()).await
+}
+
+/// [`resolve_ads`] within `limits`: at most `max_requests` VAST requests in all, each
+/// URL requested once per decision (a wrapper repeating one already requested is
+/// dropped with [`ResolveError::Duplicate`]), at most `max_concurrent` at once.
+pub async fn resolve_ads_limited<F: VastFetcher>(
+    fetcher: &F,
+    url: &str,
+    limits: ResolveLimits,
+) -> Result<Vec<ResolvedAd>, ResolveError> {
+    let normalized = normalize_url(url);
+    let budget = Budget::new(limits);
+    budget.claim(&normalized)?;
     let chain = Chain {
-        seen: vec![normalize_url(url)],
+        seen: vec![normalized],
         follow_wrappers: true,
         ..Chain::default()
     };
-    resolve_document(fetcher, url.to_owned(), chain, false).await
+    resolve_document(fetcher, &budget, url.to_owned(), chain, false).await
 }
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 type Resolved = Result<Vec<ResolvedAd>, ResolveError>;
 
@@ -202,14 +294,15 @@ struct Chain {
 
 /// Fetches and resolves one VAST response. `single_ad` keeps only one ad of it (the
 /// wrapper that led here has `allowMultipleAds` false).
-fn resolve_document<F: VastFetcher>(
-    fetcher: &F,
+fn resolve_document<'a, F: VastFetcher>(
+    fetcher: &'a F,
+    budget: &'a Budget,
     url: String,
     chain: Chain,
     single_ad: bool,
-) -> BoxFuture<'_, Resolved> {
+) -> BoxFuture<'a, Resolved> {
     Box::pin(async move {
-        let xml = fetcher.fetch(&url).await?;
+        let xml = budget.fetch(fetcher, &url).await?;
         let vast = parse_vast(&xml)?;
         if vast.ads.is_empty() {
             let mut error_urls = chain.errors;
@@ -223,7 +316,7 @@ fn resolve_document<F: VastFetcher>(
         }
         let pending = ads
             .into_iter()
-            .map(|ad| resolve_ad(fetcher, &url, ad, &chain))
+            .map(|ad| resolve_ad(fetcher, budget, &url, ad, &chain))
             .collect();
         let mut resolved = Vec::new();
         let mut first_error = None;
@@ -245,6 +338,7 @@ fn resolve_document<F: VastFetcher>(
 /// Resolves one `<Ad>` of the response fetched from `base`.
 fn resolve_ad<'a, F: VastFetcher>(
     fetcher: &'a F,
+    budget: &'a Budget,
     base: &str,
     ad: Ad,
     chain: &Chain,
@@ -256,8 +350,10 @@ fn resolve_ad<'a, F: VastFetcher>(
         }
         AdBody::Wrapper(wrapper) => {
             let single_ad = !wrapper.allow_multiple_ads;
-            match follow_wrapper(base, ad.id, ad.sequence, wrapper, chain) {
-                Ok((url, next)) => resolve_document(fetcher, url, next, single_ad),
+            let followed = follow_wrapper(base, ad.id, ad.sequence, wrapper, chain)
+                .and_then(|(url, next)| budget.claim(&normalize_url(&url)).map(|()| (url, next)));
+            match followed {
+                Ok((url, next)) => resolve_document(fetcher, budget, url, next, single_ad),
                 Err(e) => Box::pin(std::future::ready(Err(e))),
             }
         }
@@ -414,7 +510,7 @@ fn normalize_url(url: &str) -> String {
 }
 
 /// Runs futures concurrently on the current task and returns their outputs in order.
-async fn join_all<T>(futures: Vec<BoxFuture<'_, T>>) -> Vec<T> {
+pub(crate) async fn join_all<T>(futures: Vec<BoxFuture<'_, T>>) -> Vec<T> {
     let mut pending: Vec<Option<BoxFuture<'_, T>>> = futures.into_iter().map(Some).collect();
     let mut outputs: Vec<Option<T>> = pending.iter().map(|_| None).collect();
     std::future::poll_fn(move |cx| {
@@ -1172,6 +1268,117 @@ mod tests {
         assert_eq!(ad.verifications.len(), 1);
     }
 
+    /// An ad server whose every wrapper (VAST 4, `allowMultipleAds`) points at
+    /// `fan_out` more wrappers with distinct URLs, down to inline ads at `depth`: the
+    /// fan-out of #13 item 4. Counts requests and the most in flight at once.
+    struct FanOutFetcher {
+        fan_out: usize,
+        depth: usize,
+        fetched: Mutex<Vec<String>>,
+        in_flight: std::sync::atomic::AtomicUsize,
+        max_in_flight: std::sync::atomic::AtomicUsize,
+    }
+
+    impl FanOutFetcher {
+        fn new(fan_out: usize, depth: usize) -> Self {
+            Self {
+                fan_out,
+                depth,
+                fetched: Mutex::default(),
+                in_flight: Default::default(),
+                max_in_flight: Default::default(),
+            }
+        }
+    }
+
+    impl VastFetcher for FanOutFetcher {
+        async fn fetch(&self, url: &str) -> Result<String, FetchError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.fetched.lock().unwrap().push(url.to_owned());
+            let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            self.in_flight.fetch_sub(1, SeqCst);
+            let path = url.trim_start_matches("https://fan.test/");
+            let level = path.split('/').count() - 1;
+            if level >= self.depth {
+                return Ok(vast("4.2", &[inline_ad(path, None, 5)]));
+            }
+            let ads: Vec<String> = (0..self.fan_out)
+                .map(|k| {
+                    let target = format!("https://fan.test/{path}/{k}");
+                    wrapper_ad("w", None, &target, r#"allowMultipleAds="true""#)
+                })
+                .collect();
+            Ok(vast("4.2", &ads))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrapper_fan_out_is_capped_per_decision() {
+        // 1 + 10 + 100 requests uncapped; the cap stops it at 32, claimed in document
+        // order: the root, its 10 wrappers, then the first two of theirs fully.
+        let fetcher = FanOutFetcher::new(10, 2);
+        let limits = ResolveLimits {
+            max_requests: 32,
+            max_concurrent: 4,
+        };
+        let ads = resolve_ads_limited(&fetcher, "https://fan.test/r", limits)
+            .await
+            .expect("the ads within the cap resolve");
+        let fetched = fetcher.fetched.lock().unwrap().clone();
+        assert_eq!(fetched.len(), 32, "{fetched:?}");
+        assert_eq!(ads.len(), 21);
+        let max = fetcher
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst);
+        assert!((2..=4).contains(&max), "{max} requests in flight at once");
+
+        // A deeper tree: nothing resolves inside the cap, and it says why.
+        let fetcher = FanOutFetcher::new(10, 7);
+        assert_eq!(
+            resolve_ads_limited(&fetcher, "https://fan.test/r", limits).await,
+            Err(ResolveError::FanOut)
+        );
+        assert_eq!(fetcher.fetched.lock().unwrap().len(), 32);
+    }
+
+    #[tokio::test]
+    async fn an_identical_url_is_requested_once_per_decision() {
+        let fetcher = MapFetcher::default()
+            .with(
+                "https://ads.test/pod",
+                vast(
+                    "4.2",
+                    &[
+                        wrapper_ad("w1", Some(1), "https://ads.test/same", ""),
+                        wrapper_ad("w2", Some(2), "HTTPS://ADS.TEST/same", ""),
+                        wrapper_ad("w3", Some(3), "https://ads.test/other", ""),
+                    ],
+                ),
+            )
+            .with(
+                "https://ads.test/same",
+                vast("4.2", &[inline_ad("s", None, 10)]),
+            )
+            .with(
+                "https://ads.test/other",
+                vast("4.2", &[inline_ad("o", None, 10)]),
+            );
+        let ads = resolve_ads(&fetcher, "https://ads.test/pod").await.unwrap();
+        assert_eq!(ids(&ads), ["s", "o"]);
+        let mut fetched = fetcher.fetched();
+        fetched.sort();
+        assert_eq!(
+            fetched,
+            [
+                "https://ads.test/other",
+                "https://ads.test/pod",
+                "https://ads.test/same"
+            ]
+        );
+    }
+
     #[test]
     fn reason_labels_are_distinct() {
         let errors = [
@@ -1185,6 +1392,8 @@ mod tests {
             ResolveError::WrapperLoop("u".into()),
             ResolveError::NoAdTagUri,
             ResolveError::NoLinear,
+            ResolveError::FanOut,
+            ResolveError::Duplicate("u".into()),
         ];
         let mut reasons: Vec<_> = errors.iter().map(ResolveError::reason).collect();
         reasons.sort_unstable();

@@ -8,7 +8,8 @@
 //! (<https://docs.aws.amazon.com/mediatailor/latest/ug/variables.html>): see the `SESSION_*`
 //! and `AVAIL_*` constants and the `player_params.` and `scte.` prefixes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -47,6 +48,9 @@ pub const SCTE_PREFIX: &str = "scte.";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateVars {
     map: BTreeMap<String, String>,
+    /// Keys whose values come from configuration (alias values: a host, a
+    /// `host:port`), substituted verbatim rather than percent-encoded.
+    verbatim: BTreeSet<String>,
 }
 
 impl TemplateVars {
@@ -75,6 +79,32 @@ impl TemplateVars {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.map.get(key).map(String::as_str)
     }
+
+    /// Substitute `key`'s value verbatim, not percent-encoded: only for values that
+    /// come from configuration (a configuration alias stands for a host or
+    /// `host:port`, whose `:` must stay a `:`), never for a player's own text.
+    pub fn set_verbatim(&mut self, key: impl Into<String>) -> &mut Self {
+        self.verbatim.insert(key.into());
+        self
+    }
+}
+
+/// The placeholders of `template`, in order: each one's byte range (brackets
+/// included) and name. The same syntax as [`expand_template`].
+pub fn placeholders(template: &str) -> Vec<(Range<usize>, &str)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(open) = template[at..].find('[').map(|i| at + i) {
+        let after = &template[open + 1..];
+        let name_len = after.bytes().take_while(|&b| is_name_byte(b)).count();
+        if name_len > 0 && after.as_bytes().get(name_len) == Some(&b']') {
+            out.push((open..open + name_len + 2, &after[..name_len]));
+            at = open + name_len + 2;
+        } else {
+            at = open + 1;
+        }
+    }
+    out
 }
 
 /// Expands every `[name]` placeholder in `template`.
@@ -94,8 +124,10 @@ pub fn expand_template(template: &str, vars: &TemplateVars) -> String {
         let name_len = after.bytes().take_while(|&b| is_name_byte(b)).count();
         if name_len > 0 && after.as_bytes().get(name_len) == Some(&b']') {
             let name = &after[..name_len];
-            if let Some(value) = vars.get(name) {
-                out.extend(utf8_percent_encode(value, COMPONENT));
+            match vars.get(name) {
+                Some(value) if vars.verbatim.contains(name) => out.push_str(value),
+                Some(value) => out.extend(utf8_percent_encode(value, COMPONENT)),
+                None => {}
             }
             rest = &after[name_len + 1..];
         } else {
@@ -225,6 +257,32 @@ mod tests {
     fn values_are_not_re_expanded() {
         let v = vars(&[(SESSION_ID, "[session.id]")]);
         assert_eq!(expand_template("[session.id]", &v), "%5Bsession.id%5D");
+    }
+
+    #[test]
+    fn verbatim_values_keep_their_colon() {
+        let mut v = vars(&[
+            ("player_params.h", "127.0.0.1:18182"),
+            ("player_params.q", "a:b"),
+        ]);
+        v.set_verbatim("player_params.h");
+        assert_eq!(
+            expand_template("http://[player_params.h]/v?q=[player_params.q]", &v),
+            "http://127.0.0.1:18182/v?q=a%3Ab"
+        );
+    }
+
+    #[test]
+    fn placeholders_match_expansion() {
+        let t = "http:[a]x[[b.c]]/[ü][d-e]?[]=[f";
+        let p = placeholders(t);
+        let names: Vec<&str> = p.iter().map(|(_, n)| *n).collect();
+        assert_eq!(names, ["a", "b.c", "d-e"]);
+        for (r, n) in &p {
+            assert_eq!(&t[r.clone()], format!("[{n}]"));
+        }
+        let v = vars(&[("a", "1"), ("b.c", "2"), ("d-e", "3")]);
+        assert_eq!(expand_template(t, &v), "http:1x[2]/[ü]3?[]=[f");
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub use descriptors::{
 };
 pub use rules::{CueRules, Signal};
 pub use splice_info::{
-    BreakDuration, PrivateCommand, ScheduleComponent, ScheduleEvent, SpliceCommand,
+    BreakDuration, DecodeWarning, PrivateCommand, ScheduleComponent, ScheduleEvent, SpliceCommand,
     SpliceInfoSection, SpliceInsert, SpliceInsertComponent, SpliceSchedule, SpliceTime, TimeSignal,
 };
 

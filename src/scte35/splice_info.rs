@@ -73,6 +73,42 @@ pub struct SpliceInfoSection {
     pub encrypted_payload: Option<Bytes>,
     /// `CRC_32` as carried.
     pub crc_32: u32,
+    /// What the decoder forgave to read this section (empty for a consistent one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<DecodeWarning>,
+}
+
+/// A lie in a section that the decoder forgave because the rest of it is
+/// consistent (see [`decode_section`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "warning", rename_all = "snake_case")]
+pub enum DecodeWarning {
+    /// `splice_command_length` disagrees with the size of a fixed-size command; the
+    /// command was decoded by its type, and the descriptor loop and `CRC_32` agree.
+    CommandLength {
+        /// `splice_command_type`.
+        splice_command_type: u8,
+        /// `splice_command_length` as carried.
+        carried: u16,
+        /// The command's own size in bytes.
+        actual: u16,
+    },
+}
+
+impl std::fmt::Display for DecodeWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeWarning::CommandLength {
+                splice_command_type,
+                carried,
+                actual,
+            } => write!(
+                f,
+                "splice_command_length {carried} disagrees with the {actual} bytes of command \
+                 type {splice_command_type:#04x}; decoded by type"
+            ),
+        }
+    }
 }
 
 impl SpliceInfoSection {
@@ -352,6 +388,7 @@ pub fn decode_section(
         alignment_stuffing: Bytes::default(),
         encrypted_payload: None,
         crc_32,
+        warnings: Vec::new(),
     };
     if encrypted_packet {
         out.encrypted_payload = Some(Bytes(r.rest().to_vec()));
@@ -359,28 +396,97 @@ pub fn decode_section(
     }
 
     let splice_command_type = r.u8("splice_command_type")?;
-    let splice_command = if splice_command_length == LEGACY_COMMAND_LENGTH {
+    out.splice_command_type = Some(splice_command_type);
+    let after_type = r.clone();
+    match decode_rest(&mut out, splice_command_type, r) {
+        Ok(()) => Ok(out),
+        // Production encoders write a wrong `splice_command_length` for commands whose
+        // size their type fixes (a `splice_null` with length 5). Such a section is read
+        // by type, but only when everything else agrees: the descriptor loop ends
+        // exactly at the `CRC_32`, and the `CRC_32` is right (checked here even when
+        // lenient: only the length's lie is forgiven, never two at once).
+        Err(e) if splice_command_length != LEGACY_COMMAND_LENGTH => {
+            let crc_ok = opts.lenient_crc.then(|| crc32_mpeg2(body) == crc_32);
+            if crc_ok == Some(false) {
+                return Err(e);
+            }
+            match decode_by_type(&mut out, splice_command_type, after_type) {
+                Some(actual) if actual != splice_command_length => {
+                    out.warnings.push(DecodeWarning::CommandLength {
+                        splice_command_type,
+                        carried: splice_command_length,
+                        actual,
+                    });
+                    Ok(out)
+                }
+                _ => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The command (by `splice_command_length`), the descriptor loop and the stuffing.
+fn decode_rest(
+    out: &mut SpliceInfoSection,
+    splice_command_type: u8,
+    mut r: BitReader<'_>,
+) -> Result<(), DecodeError> {
+    let splice_command = if out.splice_command_length == LEGACY_COMMAND_LENGTH {
         // Legacy: the length is not given; the command's own syntax ends it.
         decode_command(splice_command_type, &mut r, None)?
     } else {
-        let mut cr = r.sub(usize::from(splice_command_length), "splice_command")?;
-        let len = usize::from(splice_command_length);
+        let len = usize::from(out.splice_command_length);
+        let mut cr = r.sub(len, "splice_command")?;
         decode_command(splice_command_type, &mut cr, Some(len))?
     };
-    out.splice_command_type = Some(splice_command_type);
     out.splice_command = Some(splice_command);
+    decode_descriptor_loop(out, &mut r)?;
+    out.alignment_stuffing = Bytes(r.rest().to_vec());
+    Ok(())
+}
 
+fn decode_descriptor_loop(
+    out: &mut SpliceInfoSection,
+    r: &mut BitReader<'_>,
+) -> Result<(), DecodeError> {
     out.descriptor_loop_length = r.u16("descriptor_loop_length")?;
     let mut dr = r.sub(
         usize::from(out.descriptor_loop_length),
         "descriptor loop (descriptor_loop_length)",
     )?;
+    out.splice_descriptors.clear();
     while dr.bytes_left() > 0 {
         out.splice_descriptors
             .push(descriptors::decode_descriptor(&mut dr)?);
     }
-    out.alignment_stuffing = Bytes(r.rest().to_vec());
-    Ok(out)
+    Ok(())
+}
+
+/// A fixed-size command read by its type, then a descriptor loop that must end
+/// exactly where the section does. The command's size, or `None` when the type has
+/// no fixed size or the rest does not fit.
+fn decode_by_type(
+    out: &mut SpliceInfoSection,
+    splice_command_type: u8,
+    mut r: BitReader<'_>,
+) -> Option<u16> {
+    if !matches!(
+        splice_command_type,
+        command_type::SPLICE_NULL | command_type::TIME_SIGNAL | command_type::BANDWIDTH_RESERVATION
+    ) {
+        return None;
+    }
+    let before = r.bytes_left();
+    let command = decode_command(splice_command_type, &mut r, None).ok()?;
+    let actual = u16::try_from(before - r.bytes_left()).ok()?;
+    decode_descriptor_loop(out, &mut r).ok()?;
+    if r.bytes_left() != 0 {
+        return None;
+    }
+    out.splice_command = Some(command);
+    out.alignment_stuffing = Bytes::default();
+    Some(actual)
 }
 
 /// Decode a command body. `len` is the `splice_command_length` (`None`: legacy 0xFFF,

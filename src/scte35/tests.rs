@@ -145,6 +145,107 @@ fn crc_is_checked_unless_lenient() {
     assert_eq!(insert_of(&s).splice_event_id, 0x0004_3100);
 }
 
+/// `bytes` with its `splice_command_length` set to `len` and the `CRC_32` made right
+/// again: a section whose only lie is the length (as some production encoders write).
+fn with_command_length(mut bytes: Vec<u8>, len: u16) -> Vec<u8> {
+    bytes[11] = (bytes[11] & 0xF0) | (len >> 8) as u8;
+    bytes[12] = len as u8;
+    let n = bytes.len() - 4;
+    let crc = crc::crc32_mpeg2(&bytes[..n]);
+    bytes[n..].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+#[test]
+fn fixed_size_command_with_a_lying_length_is_decoded_by_type() {
+    // §14.1's descriptors behind a splice_null (0 bytes) and a time_signal (5 bytes).
+    let base = strict(SAMPLE_14_1);
+    for (command, actual) in [
+        (SpliceCommand::SpliceNull, 0),
+        (SpliceCommand::BandwidthReservation, 0),
+        (base.splice_command.clone().unwrap(), 5),
+    ] {
+        let mut s = base.clone();
+        s.splice_command = Some(command.clone());
+        seal(&mut s);
+        for lie in [1u16, 4, 5, 20, 0xFFE] {
+            if lie == actual {
+                continue;
+            }
+            let bytes = with_command_length(encode(&s), lie);
+            for opts in [DecodeOptions::default(), DecodeOptions::lenient()] {
+                let d = decode_bytes(&bytes, &opts)
+                    .unwrap_or_else(|e| panic!("{command:?} length {lie}: {e}"));
+                assert_eq!(d.splice_command.as_ref(), Some(&command));
+                assert_eq!(d.splice_command_length, lie);
+                assert_eq!(d.splice_descriptors, base.splice_descriptors);
+                assert_eq!(
+                    d.warnings,
+                    vec![DecodeWarning::CommandLength {
+                        splice_command_type: command.command_type(),
+                        carried: lie,
+                        actual,
+                    }]
+                );
+                // The classification is the descriptors', as for a true length.
+                assert_eq!(
+                    classify(&d, &CueRules::default()),
+                    classify(&s, &CueRules::default())
+                );
+            }
+        }
+        // A consistent section carries no warning.
+        assert!(decode_bytes(&encode(&s), &DecodeOptions::default())
+            .unwrap()
+            .warnings
+            .is_empty());
+    }
+}
+
+#[test]
+fn a_lying_length_is_forgiven_only_when_the_rest_agrees() {
+    let base = strict(SAMPLE_14_1);
+    let mut s = base.clone();
+    s.splice_command = Some(SpliceCommand::SpliceNull);
+    seal(&mut s);
+    let lying = with_command_length(encode(&s), 5);
+
+    // A bad CRC as well: strict refuses it for the CRC, lenient refuses the length.
+    let mut bad_crc = lying.clone();
+    let n = bad_crc.len();
+    bad_crc[n - 1] ^= 1;
+    assert!(matches!(
+        decode_bytes(&bad_crc, &DecodeOptions::default()),
+        Err(DecodeError::Crc { .. })
+    ));
+    assert!(decode_bytes(&bad_crc, &DecodeOptions::lenient()).is_err());
+
+    // A descriptor loop that does not end at the CRC (one stray byte after it).
+    let mut stray = s.clone();
+    stray.alignment_stuffing = Bytes(vec![0xFF]);
+    seal(&mut stray);
+    let stray = with_command_length(encode(&stray), 5);
+    assert!(decode_bytes(&stray, &DecodeOptions::default()).is_err());
+
+    // A descriptor_loop_length that lies too.
+    let mut loop_lie = lying.clone();
+    loop_lie[14] = loop_lie[14].wrapping_add(1);
+    let loop_lie = with_command_length(loop_lie, 5);
+    assert!(decode_bytes(&loop_lie, &DecodeOptions::default()).is_err());
+
+    // A command whose size its type does not fix is never read by type.
+    let mut insert = strict(SAMPLE_14_2);
+    insert.splice_descriptors = base.splice_descriptors.clone();
+    seal(&mut insert);
+    for lie in [5, 19, 21] {
+        let bytes = with_command_length(encode(&insert), lie);
+        assert!(
+            decode_bytes(&bytes, &DecodeOptions::default()).is_err(),
+            "{lie}"
+        );
+    }
+}
+
 #[test]
 fn truncated_and_foreign_input_is_an_error() {
     let opts = DecodeOptions::default();
@@ -798,6 +899,7 @@ fn arb_section() -> impl Strategy<Value = SpliceInfoSection> {
                     alignment_stuffing: Bytes::default(),
                     encrypted_payload: None,
                     crc_32: 0,
+                    warnings: Vec::new(),
                 };
                 match encrypted {
                     Some(payload) => {

@@ -296,6 +296,7 @@ fn section_from(sis: &El) -> Result<SpliceInfoSection, DecodeError> {
         alignment_stuffing: Bytes::default(),
         encrypted_payload: None,
         crc_32: 0,
+        warnings: Vec::new(),
     };
     for c in &sis.children {
         let n = c.name.to_ascii_lowercase();

@@ -15,6 +15,7 @@ use url::Url;
 
 use super::AppState;
 use crate::ads::decide::{decide, Avail};
+use crate::ads::resolve::{join_all, BoxFuture};
 use crate::config::Channel;
 use crate::error::Error;
 use crate::events;
@@ -154,7 +155,7 @@ async fn personalize(
     let mut fills = HashMap::with_capacity(plan.avails.len());
     for a in &plan.avails {
         if let Some(d) = a.decision() {
-            let fill = build_fill(st, channel, &session, d, &target, a.planned).await;
+            let fill = build_fill(st, channel, &session, d, &target, a.planned, pl.ended).await;
             fills.insert(a.break_id.clone(), fill);
         }
     }
@@ -198,34 +199,57 @@ pub(super) async fn settle_claim(st: &AppState, snap: &mut Snapshot, claim: (Str
 
 /// Make the decisions the plan lacks: suppressed breaks settled as such, the
 /// others asked of the ADS (once per session and break, however many requests
-/// ask at once).
+/// ask at once), at most `ad_limits.decision_concurrency` at once, for the first
+/// `ad_limits.max_breaks_per_playlist` breaks (later ones play the content).
 pub(super) async fn make_decisions(
     st: &AppState,
     channel: &Channel,
     session: &Session,
     avails: &mut [PlannedAvail],
 ) {
-    for a in avails {
-        let d = match a.need {
-            Need::Decided(_) => continue,
-            Need::Suppress => {
-                debug!(session_id = %session.id, break_id = a.break_id, "Avail suppressed.");
-                st.metrics.incr(events::AD_DECISION_FAILED, SUPPRESSED);
-                let d = suppressed_decision(a.planned);
-                st.sessions
-                    .put_decision_if_absent(&session.id, &a.break_id, d)
-                    .await
-            }
-            Need::Ask => {
-                let avail = Avail {
-                    duration: a.planned,
-                    index: a.index,
-                    vars: &a.vars,
-                };
-                decision(st, channel, session, &a.break_id, &avail).await
-            }
-        };
-        a.need = Need::Decided(d);
+    let limits = channel.raw.ad_limits;
+    let max = limits.max_breaks_per_playlist;
+    if avails.len() > max {
+        debug!(session_id = %session.id, breaks = avails.len(), max, "More breaks than a playlist fills; the later ones play the content.");
+    }
+    let permits = tokio::sync::Semaphore::new(limits.decision_concurrency.max(1));
+    let pending: Vec<BoxFuture<'_, Option<Arc<Decision>>>> = avails
+        .iter()
+        .take(max)
+        .map(|a| -> BoxFuture<'_, Option<Arc<Decision>>> {
+            let permits = &permits;
+            Box::pin(async move {
+                match a.need {
+                    Need::Decided(_) => None,
+                    Need::Suppress => {
+                        debug!(session_id = %session.id, break_id = a.break_id, "Avail suppressed.");
+                        st.metrics.incr(events::AD_DECISION_FAILED, SUPPRESSED);
+                        let d = suppressed_decision(a.planned);
+                        Some(
+                            st.sessions
+                                .put_decision_if_absent(&session.id, &a.break_id, d)
+                                .await,
+                        )
+                    }
+                    Need::Ask => {
+                        // Never closed; should it be, decide unbounded rather than not.
+                        let _permit = permits.acquire().await.ok();
+                        let avail = Avail {
+                            duration: a.planned,
+                            index: a.index,
+                            vars: &a.vars,
+                        };
+                        Some(decision(st, channel, session, &a.break_id, &avail).await)
+                    }
+                }
+            })
+        })
+        .collect();
+    let made = join_all(pending).await;
+    for (a, d) in avails.iter_mut().zip(made) {
+        if let Some(d) = d {
+            a.need = Need::Decided(d);
+        }
     }
 }
 
@@ -281,6 +305,9 @@ pub(super) async fn decision(
     d
 }
 
+/// What fills one break for one variant. `vod`: the break is an insertion into a
+/// VOD asset, bounded by no content, so its ads must fit the avail by their own
+/// length (the sum of their playlists' `EXTINF`), not by what the VAST claims.
 async fn build_fill(
     st: &AppState,
     channel: &Channel,
@@ -288,23 +315,42 @@ async fn build_fill(
     decision: &Decision,
     target: &VariantTarget,
     planned: f64,
+    vod: bool,
 ) -> BreakFill {
+    // One entry per decided ad, so that an ad's index in the fill is its index in
+    // the decision (beacons and `/v1/segment` name ads by it): an ad not played is
+    // an empty rendition, which lays out nothing.
     let mut ads = Vec::with_capacity(decision.ads.len());
+    let skipped = || Arc::new(AdRendition::default());
     for ad in &decision.ads {
         let Some(url) = ad.media_url.as_deref() else {
             st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH");
+            ads.push(skipped());
             continue;
         };
         match ad_rendition(st, channel, url, target).await {
-            Some(r) => {
-                st.metrics.incr(events::ADS_FILLED, "");
-                ads.push(r);
-            }
+            Some(r) => ads.push(r),
             None => {
                 st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH");
                 // VAST 401: the media file was not found.
                 crate::ads::decide::report_error(&st.http, session, &ad.error_urls, 401);
+                ads.push(skipped());
             }
+        }
+    }
+    if vod {
+        let lengths: Vec<f64> = ads.iter().map(|r| r.duration()).collect();
+        let kept = crate::breaks::fit_pod(&lengths, planned);
+        for (i, ad) in ads.iter_mut().enumerate() {
+            if !ad.segments.is_empty() && !kept.contains(&i) {
+                st.metrics.incr(events::ADS_SKIPPED, "DURATION_EXCEEDED");
+                *ad = skipped();
+            }
+        }
+    }
+    for ad in &ads {
+        if !ad.segments.is_empty() {
+            st.metrics.incr(events::ADS_FILLED, "");
         }
     }
     // A suppressed break plays its content: no slate.

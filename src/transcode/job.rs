@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{watch, Semaphore};
 
 use super::ffmpeg::{has_encoder, run};
+use super::input::{sniff_container, REFUSED};
 use super::plan::{
     audio_args, dash_args, encode_video_args, hls_args, plan_job, remux_video_args, write_mpd,
     write_multivariant, Plan, PlannedRendition,
@@ -118,6 +119,7 @@ pub async fn run_job(spec: &JobSpec, ctx: &JobCtx<'_>) -> Result<Outputs, String
     }
     std::fs::create_dir_all(&ctx.work).map_err(|e| format!("work folder: {e}"))?;
     let source = fetch_source(spec, ctx).await?;
+    check_container(&source)?;
     let info = probe_file(&ctx.tools.ffprobe, &source, ctx.left()?)
         .await
         .map_err(|e| format!("probing the creative: {e}"))?;
@@ -303,6 +305,24 @@ async fn package_audio(
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     ctx.ffmpeg(&dash_args(&path_str(audio), plan, &path_str(&dir)))
         .await
+}
+
+/// Refuse a file whose first bytes are not a container a creative may be (see
+/// [`super::input`]): the reason starts with [`REFUSED`].
+fn check_container(path: &Path) -> Result<(), String> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(400);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(400).read_to_end(&mut head))
+        .map_err(|e| format!("reading the creative: {e}"))?;
+    match sniff_container(&head) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "{REFUSED}not a media file of a container we transcode (MP4/MOV, MPEG-TS, \
+             Matroska/WebM, MXF); it starts {:?}",
+            String::from_utf8_lossy(&head[..head.len().min(16)])
+        )),
+    }
 }
 
 /// The creative as a local file: downloaded (http/https, size-capped) or as given.

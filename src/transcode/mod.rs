@@ -25,6 +25,7 @@
 //! - [`store`]: the segment store.
 
 pub mod ffmpeg;
+pub mod input;
 pub mod job;
 pub mod plan;
 pub mod probe;
@@ -63,6 +64,18 @@ pub const TRANSCODE_IN_PROGRESS: &str = "TRANSCODE_IN_PROGRESS";
 pub const TRANSCODE_FAILED: &str = "TRANSCODE_FAILED";
 /// Skip reason: the ad has no file to transcode (no mezzanine, no progressive video).
 pub const NO_VARIANT_MATCH: &str = "NO_VARIANT_MATCH";
+/// The skip reason of a failed job: [`CREATIVE_REFUSED`] or [`TRANSCODE_FAILED`].
+fn failure(reason: &str) -> &'static str {
+    if input::is_refusal(reason) {
+        CREATIVE_REFUSED
+    } else {
+        TRANSCODE_FAILED
+    }
+}
+
+/// The creative is not a media file we accept (an HLS playlist served as
+/// `video/mp4`, ...): refused before any tool reads it (see [`input`]).
+pub const CREATIVE_REFUSED: &str = "CREATIVE_REFUSED";
 
 /// Bumped when the outputs change for the same inputs (part of the profile hash).
 const OUTPUT_VERSION: u32 = 1;
@@ -340,8 +353,8 @@ impl Transcoder {
         if let Some(o) = self.inner.ready.get(&key).await {
             return Ok(urls(&o));
         }
-        if self.inner.failed.get(&key).await.is_some() {
-            return Err(TRANSCODE_FAILED);
+        if let Some(e) = self.inner.failed.get(&key).await {
+            return Err(failure(&e));
         }
         let (mut rx, started) = match self.running(&key) {
             Some(rx) => (rx, false),
@@ -387,7 +400,9 @@ impl Transcoder {
         let state = rx.borrow().clone();
         match state {
             Progress::Ready(o) | Progress::FastReady(o) => Ok(urls(&o)),
-            Progress::Failed(_) if !started => Err(TRANSCODE_FAILED),
+            // A refusal is known at once and for good: say so now, even to the
+            // decision that started the job, so its Error URL is called.
+            Progress::Failed(e) if !started || input::is_refusal(&e) => Err(failure(&e)),
             _ if started => Err(NEW_CREATIVE),
             _ => Err(TRANSCODE_IN_PROGRESS),
         }

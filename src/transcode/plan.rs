@@ -11,6 +11,7 @@
 
 use std::fmt::Write as _;
 
+use super::input::{input_args, CREATIVE_FORMATS, INTERMEDIATE_FORMATS};
 use super::probe::{MediaInfo, VideoInfo};
 use super::profile::{AudioCodec, AudioTarget, Container, Rendition, TargetProfile, VideoCodec};
 
@@ -226,9 +227,8 @@ pub fn base_args() -> Vec<String> {
 /// Copy the source's video (the fast path) into `out` (MP4, video only).
 pub fn remux_video_args(input: &str, out: &str, duration: f64) -> Vec<String> {
     let mut a = base_args();
-    a.extend(s(&[
-        "-i", input, "-map", "0:v:0", "-c:v", "copy", "-an", "-sn", "-dn",
-    ]));
+    a.extend(input_args(input, CREATIVE_FORMATS));
+    a.extend(s(&["-map", "0:v:0", "-c:v", "copy", "-an", "-sn", "-dn"]));
     a.extend(s(&["-t", &secs(duration), "-map_metadata", "-1", out]));
     a
 }
@@ -243,7 +243,7 @@ pub fn encode_video_args(
     preset: &str,
 ) -> Vec<String> {
     let mut a = base_args();
-    a.extend(s(&["-i", input]));
+    a.extend(input_args(input, CREATIVE_FORMATS));
     let n = outputs.len();
     let mut graph = format!("[0:v:0]split={n}");
     for i in 0..n {
@@ -357,7 +357,7 @@ pub fn audio_args(input: &str, audio: &AudioPlan, duration: f64, out: &str) -> V
     let mut a = base_args();
     let mut chain = Vec::new();
     if audio.from_source {
-        a.extend(s(&["-i", input]));
+        a.extend(input_args(input, CREATIVE_FORMATS));
         if audio.gain_db.abs() > 0.005 {
             chain.push(format!("volume={:.2}dB", audio.gain_db));
         }
@@ -409,9 +409,10 @@ pub fn audio_args(input: &str, audio: &AudioPlan, duration: f64, out: &str) -> V
 /// of `plan.segment` (cut on the keyframes) and a VOD media playlist.
 pub fn hls_args(video: &str, audio: Option<&str>, plan: &Plan, dir: &str) -> Vec<String> {
     let mut a = base_args();
-    a.extend(s(&["-i", video]));
+    a.extend(input_args(video, INTERMEDIATE_FORMATS));
     if let Some(audio) = audio {
-        a.extend(s(&["-i", audio, "-map", "0:v:0", "-map", "1:a:0"]));
+        a.extend(input_args(audio, INTERMEDIATE_FORMATS));
+        a.extend(s(&["-map", "0:v:0", "-map", "1:a:0"]));
     } else {
         a.extend(s(&["-map", "0:v:0"]));
     }
@@ -453,9 +454,8 @@ pub fn hls_args(video: &str, audio: Option<&str>, plan: &Plan, dir: &str) -> Vec
 /// `{dir}/init.mp4` and `{dir}/seg-N.m4s` (N from 1).
 pub fn dash_args(input: &str, plan: &Plan, dir: &str) -> Vec<String> {
     let mut a = base_args();
+    a.extend(input_args(input, INTERMEDIATE_FORMATS));
     a.extend(s(&[
-        "-i",
-        input,
         "-map",
         "0",
         "-c",

@@ -13,6 +13,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use super::ffmpeg::{run, RunError};
+use super::input::{input_args, CREATIVE_FORMATS};
 
 /// Why a probe failed.
 #[derive(Debug, Error)]
@@ -78,17 +79,23 @@ pub struct MediaInfo {
 
 /// The ffprobe arguments [`parse_probe`] reads the output of.
 pub fn probe_args(path: &str) -> Vec<String> {
-    [
+    let mut input = input_args(path, CREATIVE_FORMATS);
+    // ffprobe names its input without `-i`.
+    let url = input.pop().unwrap_or_default();
+    input.pop();
+    let mut a: Vec<String> = [
         "-v",
         "error",
         "-print_format",
         "json",
         "-show_entries",
         "format=duration,start_time:stream=index,codec_type,codec_name,profile,level,width,height,r_frame_rate,avg_frame_rate,pix_fmt,sample_rate,channels,bit_rate,duration,start_time:packet=stream_index,pts_time,flags,size",
-        path,
     ]
     .map(String::from)
-    .to_vec()
+    .to_vec();
+    a.extend(input);
+    a.push(url);
+    a
 }
 
 fn num(v: &Value) -> Option<f64> {
@@ -223,24 +230,22 @@ pub async fn measure_loudness(
     path: &Path,
     timeout: Duration,
 ) -> Result<(f64, f64), ProbeError> {
-    let args: Vec<String> = [
-        "-nostdin",
-        "-hide_banner",
-        "-nostats",
-        "-loglevel",
-        "info",
-        "-i",
-        &path.to_string_lossy(),
-        "-map",
-        "0:a:0",
-        "-af",
-        "loudnorm=print_format=json",
-        "-f",
-        "null",
-        "-",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut args: Vec<String> = ["-nostdin", "-hide_banner", "-nostats", "-loglevel", "info"]
+        .map(String::from)
+        .to_vec();
+    args.extend(input_args(&path.to_string_lossy(), CREATIVE_FORMATS));
+    args.extend(
+        [
+            "-map",
+            "0:a:0",
+            "-af",
+            "loudnorm=print_format=json",
+            "-f",
+            "null",
+            "-",
+        ]
+        .map(String::from),
+    );
     let out = run(ffmpeg, &args, timeout).await?;
     parse_loudnorm(&out.stderr)
         .ok_or_else(|| ProbeError::Output("no loudnorm report in ffmpeg's output".into()))

@@ -510,14 +510,22 @@ pub async fn serve(app: Router) -> String {
     format!("http://{addr}")
 }
 
-/// Origin (`/origin/...`), creatives (`/creatives/...`) and ADS (`/ads/vast?pod=FILE`).
+/// Origin (`/origin/...`), creatives (`/creatives/...`), ADS (`/ads/vast?pod=FILE`)
+/// and the ads' VAST Error URL (`/err/[ERRORCODE]`, recorded in `errors`).
 pub struct Upstream {
     pub base: String,
+    pub errors: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 struct UpState {
     dir: PathBuf,
     base: std::sync::Mutex<String>,
+    errors: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn vast_error(State(st): State<Arc<UpState>>, UrlPath(code): UrlPath<String>) -> Response {
+    st.errors.lock().unwrap().push(code);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn file(State(st): State<Arc<UpState>>, UrlPath(path): UrlPath<String>) -> Response {
@@ -537,24 +545,27 @@ async fn vast(
     let base = st.base.lock().unwrap().clone();
     let pod = q.get("pod").cloned().unwrap_or_default();
     format!(
-        "<VAST version=\"4.0\"><Ad id=\"ad-{pod}\"><InLine><AdSystem>t</AdSystem><AdTitle>{pod}</AdTitle><Impression>http://127.0.0.1:1/i</Impression><Creatives><Creative id=\"cr-{pod}\"><UniversalAdId idRegistry=\"test\">{pod}</UniversalAdId><Linear><Duration>00:00:04</Duration><MediaFiles><MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1920\" height=\"1080\">{base}/creatives/{pod}</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>"
+        "<VAST version=\"4.0\"><Ad id=\"ad-{pod}\"><InLine><AdSystem>t</AdSystem><AdTitle>{pod}</AdTitle><Error>{base}/err/[ERRORCODE]</Error><Impression>http://127.0.0.1:1/i</Impression><Creatives><Creative id=\"cr-{pod}\"><UniversalAdId idRegistry=\"test\">{pod}</UniversalAdId><Linear><Duration>00:00:04</Duration><MediaFiles><MediaFile delivery=\"progressive\" type=\"video/mp4\" width=\"1920\" height=\"1080\">{base}/creatives/{pod}</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>"
     )
     .into_response()
 }
 
 impl Upstream {
     pub async fn start(dir: &Path) -> Self {
+        let errors = Arc::default();
         let st = Arc::new(UpState {
             dir: dir.to_path_buf(),
             base: std::sync::Mutex::new(String::new()),
+            errors: Arc::clone(&errors),
         });
         let app = Router::new()
             .route("/ads/vast", get(vast))
+            .route("/err/{code}", get(vast_error))
             .route("/{*path}", get(file))
             .with_state(st.clone());
         let base = serve(app).await;
         *st.base.lock().unwrap() = base.clone();
-        Self { base }
+        Self { base, errors }
     }
 
     pub fn channel(&self, policy: &str) -> Channel {
