@@ -38,10 +38,20 @@ pub struct Metrics {
 impl Metrics {
     /// Add one to counter `name` with label `reason` (empty: no label).
     pub fn incr(&self, name: &'static str, reason: &str) {
+        self.add(name, reason, 1);
+    }
+
+    /// Add `n` to counter `name` with label `reason` (nothing, not even a zero
+    /// counter, when `n` is 0).
+    pub fn add(&self, name: &'static str, reason: &str, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let n = n as u64;
         {
             let map = self.counters.read().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = map.get(name).and_then(|m| m.get(reason)) {
-                c.fetch_add(1, Ordering::Relaxed);
+                c.fetch_add(n, Ordering::Relaxed);
                 return;
             }
         }
@@ -50,7 +60,7 @@ impl Metrics {
             .or_default()
             .entry(reason.to_string())
             .or_default()
-            .fetch_add(1, Ordering::Relaxed);
+            .fetch_add(n, Ordering::Relaxed);
     }
 
     /// Current value.

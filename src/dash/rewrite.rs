@@ -37,6 +37,9 @@ pub struct DashAd {
 pub struct DashFill {
     /// The decided ads, in order.
     pub ads: Vec<Arc<DashAd>>,
+    /// Each ad's number in its decision (`{break}-ad{n}` Period ids, ad starts), when
+    /// some of the decision's ads are not played; empty: 0, 1, 2...
+    pub numbers: Vec<usize>,
     /// Slate for leftover time (live).
     pub slate: Option<Arc<DashAd>>,
     /// Avail duration, seconds.
@@ -459,9 +462,10 @@ fn layout<'a>(
                 let id = format!("{pid}-{}-bumper0", b.id);
                 place(&mut pieces, &mut t, &mut filled, bumper, id, None);
             }
-            for (n, ad) in &kept {
+            for (i, ad) in &kept {
+                let n = fill.numbers.get(*i).copied().unwrap_or(*i);
                 let id = format!("{pid}-{}-ad{n}", b.id);
-                place(&mut pieces, &mut t, &mut filled, ad, id, Some((&b.id, *n)));
+                place(&mut pieces, &mut t, &mut filled, ad, id, Some((&b.id, n)));
             }
             if let (false, Some(bumper)) = (kept.is_empty(), &fill.bumper_end) {
                 let id = format!("{pid}-{}-bumper1", b.id);

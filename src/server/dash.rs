@@ -1,7 +1,6 @@
 //! DASH routes: `/v1/dash/{config}/{path}.mpd` creates a session and redirects to
 //! `/v1/dash/{config}/{session}/{path}.mpd`, the personalized MPD.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,17 +12,16 @@ use tracing::info;
 use url::Url;
 
 use super::hls::{make_decisions, new_session, origin_url_under, settle_claim};
-use super::report;
 use super::AppState;
 use crate::config::Channel;
-use crate::dash::{self, mpd, DashAd, DashFill, MpdContext};
+use crate::dash::{mpd, DashAd, MpdContext};
 use crate::error::Error;
 use crate::events;
 use crate::hls::rewrite::resolve_uri;
 use crate::origin::{Manifest, ParsedMpd, Purpose};
 use crate::session::store::Snapshot;
-use crate::session::{ReportingMode, SessionId};
-use crate::stitch::request::{plan_dash, write_dash, SUPPRESSED};
+use crate::session::SessionId;
+use crate::stitch::request::{dash_ad_urls, dash_fills, plan_dash, write_dash, DashAds};
 
 /// DASH MPD media type.
 pub const DASH_CONTENT_TYPE: &str = "application/dash+xml";
@@ -103,64 +101,15 @@ async fn personalize(
     }
     let session = snap.session.clone();
     make_decisions(st, channel, &session, &mut plan.avails).await;
-    let mut fills = HashMap::with_capacity(plan.avails.len());
-    for a in &plan.avails {
-        let Some(decision) = a.decision() else {
-            continue;
-        };
-        let mut ads: Vec<Arc<DashAd>> = Vec::new();
-        for ad in &decision.ads {
-            match ad.dash_url.as_deref() {
-                Some(u) => match dash_ad(st, channel, u).await {
-                    Some(a) => {
-                        st.metrics.incr(events::ADS_FILLED, "");
-                        ads.push(a);
-                    }
-                    None => st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH"),
-                },
-                None => st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH"),
-            }
-        }
-        let suppressed = decision.failure.as_deref() == Some(SUPPRESSED);
-        let slate = match (&channel.dash_slate, suppressed) {
-            (Some(u), false) => dash_ad(st, channel, u.as_str()).await,
-            _ => None,
-        };
-        if session.reporting == ReportingMode::Server {
-            // Ad segments go through us so the beacons fire as they are fetched.
-            ads = ads
-                .into_iter()
-                .enumerate()
-                .map(|(i, ad)| {
-                    let seg = dash::segment_duration(&ad.period).unwrap_or(2.0);
-                    let count = ((ad.duration / seg).ceil() as usize).max(1);
-                    let base =
-                        report::dash_segment_base(&session.id, &a.break_id, i, count, &ad.base_url);
-                    Arc::new(DashAd {
-                        base_url: base,
-                        ..(*ad).clone()
-                    })
-                })
-                .collect();
-        }
-        fills.insert(
-            a.break_id.clone(),
-            DashFill {
-                ads,
-                slate,
-                planned: a.planned,
-                bumper_start: match &channel.raw.dash_bumper_start {
-                    Some(u) => dash_ad(st, channel, u).await,
-                    None => None,
-                },
-                bumper_end: match &channel.raw.dash_bumper_end {
-                    Some(u) => dash_ad(st, channel, u).await,
-                    None => None,
-                },
-                slate_threshold: channel.raw.personalization_threshold_secs,
-            },
-        );
+    let slate = channel.dash_slate.as_ref().map(Url::as_str);
+    let mut ads = DashAds::new();
+    for u in dash_ad_urls(&plan, &channel.raw, slate) {
+        ads.insert(u, dash_ad(st, channel, u).await);
     }
+    let (fills, filled, skipped) = dash_fills(&plan, &ads, &channel.raw, slate, &session);
+    st.metrics.add(events::ADS_FILLED, "", filled);
+    st.metrics
+        .add(events::ADS_SKIPPED, "NO_VARIANT_MATCH", skipped);
     let ctx = MpdContext {
         content_base: resolve_uri(
             &url,

@@ -62,21 +62,6 @@ pub fn hls_segment_url(
     )
 }
 
-/// The session BaseURL of a DASH ad Period in server-side reporting mode.
-pub fn dash_segment_base(
-    sid: &SessionId,
-    break_id: &str,
-    ad: usize,
-    count: usize,
-    base: &str,
-) -> String {
-    format!(
-        "/v1/segment/{sid}/{}/{ad}/d/{count}/{}/",
-        hex(break_id.as_bytes()),
-        hex(base.as_bytes())
-    )
-}
-
 /// `GET /v1/segment/{session}/{rest}`: redirect to the ad segment and fire the
 /// beacons its position reaches, each once per session and ad.
 pub async fn segment(

@@ -20,10 +20,11 @@ use std::sync::Arc;
 
 use crate::breaks::{overlaps_msns, AdBreak, BreakStart, Dialect, DURATION_TOLERANCE};
 use crate::config::{AvailSuppression, FillPolicy, PlaybackConfig, SuppressionMode};
-use crate::dash::{self, mpd, DashBreak, DashFill, Document, MpdContext};
+use crate::dash::{self, mpd, DashAd, DashBreak, DashFill, Document, MpdContext};
 use crate::hls::MediaPlaylist;
 use crate::session::id::hex;
 use crate::session::store::{Changes, Decision, Session, Snapshot};
+use crate::session::{ReportingMode, SessionId};
 
 use super::plan::{
     effective_break_ids, first_position, splice_media, unmarked_break, AdUri, BreakFill,
@@ -650,6 +651,102 @@ fn dash_live_preroll(
         })
     };
     (pre(), None)
+}
+
+/// The session BaseURL of a DASH ad Period in server-side reporting mode: its
+/// segments go through `/v1/segment`, so the beacons fire as they are fetched.
+pub fn dash_segment_base(
+    sid: &SessionId,
+    break_id: &str,
+    ad: usize,
+    count: usize,
+    base: &str,
+) -> String {
+    format!(
+        "/v1/segment/{sid}/{}/{ad}/d/{count}/{}/",
+        hex(break_id.as_bytes()),
+        hex(base.as_bytes())
+    )
+}
+
+/// The DASH ad MPDs a request uses (decided ads, slate, bumpers), fetched by the
+/// shell: by URL, `None` where one could not be read.
+pub type DashAds<'a> = HashMap<&'a str, Option<Arc<DashAd>>>;
+
+/// The URLs of the ad MPDs a planned request needs: each decided ad's DASH
+/// rendition, the slate (unless every break is suppressed) and the bumpers.
+pub fn dash_ad_urls<'a>(
+    plan: &'a DashPlan,
+    config: &'a PlaybackConfig,
+    slate: Option<&'a str>,
+) -> Vec<&'a str> {
+    let mut urls: Vec<&str> = Vec::new();
+    for d in plan.avails.iter().filter_map(PlannedAvail::decision) {
+        urls.extend(d.ads.iter().filter_map(|a| a.dash_url.as_deref()));
+        if d.failure.as_deref() != Some(SUPPRESSED) {
+            urls.extend(slate);
+        }
+        urls.extend(config.dash_bumper_start.as_deref());
+        urls.extend(config.dash_bumper_end.as_deref());
+    }
+    urls.sort_unstable();
+    urls.dedup();
+    urls
+}
+
+/// What fills each decided break of a DASH request: the decision's ads that have a
+/// DASH rendition (each keeping its number in the decision), the slate unless the
+/// break is suppressed, the bumpers; in server-side reporting, ad segments go
+/// through `/v1/segment`. Also how many ads were filled and skipped (no DASH
+/// rendition).
+pub fn dash_fills(
+    plan: &DashPlan,
+    ads: &DashAds<'_>,
+    config: &PlaybackConfig,
+    slate: Option<&str>,
+    session: &Session,
+) -> (HashMap<String, DashFill>, usize, usize) {
+    let get = |u: Option<&str>| u.and_then(|u| ads.get(u).cloned().flatten());
+    let (mut filled, mut skipped) = (0, 0);
+    let mut fills = HashMap::with_capacity(plan.avails.len());
+    for a in &plan.avails {
+        let Some(decision) = a.decision() else {
+            continue;
+        };
+        let mut fill = DashFill {
+            planned: a.planned,
+            slate: match decision.failure.as_deref() {
+                Some(SUPPRESSED) => None,
+                _ => get(slate),
+            },
+            bumper_start: get(config.dash_bumper_start.as_deref()),
+            bumper_end: get(config.dash_bumper_end.as_deref()),
+            slate_threshold: config.personalization_threshold_secs,
+            ..DashFill::default()
+        };
+        for (n, ad) in decision.ads.iter().enumerate() {
+            let Some(dash_ad) = get(ad.dash_url.as_deref()) else {
+                skipped += 1;
+                continue;
+            };
+            filled += 1;
+            let dash_ad = if session.reporting == ReportingMode::Server {
+                let seg = dash::segment_duration(&dash_ad.period).unwrap_or(2.0);
+                let count = ((dash_ad.duration / seg).ceil() as usize).max(1);
+                let base = dash_segment_base(&session.id, &a.break_id, n, count, &dash_ad.base_url);
+                Arc::new(DashAd {
+                    base_url: base,
+                    ..(*dash_ad).clone()
+                })
+            } else {
+                dash_ad
+            };
+            fill.ads.push(dash_ad);
+            fill.numbers.push(n);
+        }
+        fills.insert(a.break_id.clone(), fill);
+    }
+    (fills, filled, skipped)
 }
 
 /// Splice and serialize a DASH MPD request, and say what to store: the start of

@@ -314,3 +314,23 @@ fn ad_periods_never_overlap_the_next_period() {
     assert_eq!(starts.last().unwrap().0, "p1");
     assert_eq!(starts.last().unwrap().1, 20.0);
 }
+
+/// An ad Period is named after the ad's number in its decision, and its start is
+/// reported under that number, when an earlier ad of the decision is not played.
+#[test]
+fn ad_periods_keep_their_numbers_in_the_decision() {
+    let doc = parse(LIVE).unwrap();
+    let breaks = find_breaks(&doc);
+    let mut f = fills(&doc, vec![ad("a", 4.0), ad("c", 4.0)], None);
+    for v in f.values_mut() {
+        v.numbers = vec![0, 2];
+    }
+    let out = splice_mpd(&doc, &breaks, &f, &ctx());
+    assert!(out.text.contains("id=\"p0-p0-1-ad0\""), "{}", out.text);
+    assert!(out.text.contains("id=\"p0-p0-1-ad2\""), "{}", out.text);
+    assert!(!out.text.contains("-ad1\""), "{}", out.text);
+    assert_eq!(
+        out.ad_starts,
+        [("p0-1".to_string(), 0, 10.0), ("p0-1".to_string(), 2, 14.0)]
+    );
+}

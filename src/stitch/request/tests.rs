@@ -363,6 +363,94 @@ fn ad_starts_are_written_once_at_their_timeline_position() {
     assert_eq!(starts[0].1, "72.000");
 }
 
+/// A decided ad with (or without) a DASH rendition.
+fn dash_decided(dash_url: Option<&str>) -> Arc<crate::session::store::DecidedAd> {
+    Arc::new(
+        serde_json::from_value(serde_json::json!({
+            "ad_id": null, "creative_id": null, "duration": 10.0,
+            "media_url": null, "dash_url": dash_url,
+        }))
+        .unwrap(),
+    )
+}
+
+fn dash_ad(base: &str) -> Arc<DashAd> {
+    let period = crate::dash::parse(
+        r#"<Period><AdaptationSet contentType="video"><SegmentTemplate timescale="1" duration="2" media="$Number$.m4s"/><Representation id="v" bandwidth="1"/></AdaptationSet></Period>"#,
+    )
+    .unwrap()
+    .root;
+    Arc::new(DashAd {
+        period: Arc::new(period),
+        base_url: base.into(),
+        duration: 10.0,
+    })
+}
+
+/// The decision's ads keep their numbers when one of them has no DASH rendition
+/// (ad ids, ad starts and server-side beacons name the decision's ad), a
+/// suppressed break gets no slate, and in server-side reporting the segments go
+/// through `/v1/segment` under the ad's number.
+#[test]
+fn dash_fills_keep_each_ads_number_in_its_decision() {
+    let plan = DashPlan {
+        breaks: Vec::new(),
+        avails: ["b1", "b2"]
+            .iter()
+            .map(|id| PlannedAvail {
+                break_id: id.to_string(),
+                planned: 30.0,
+                index: 1,
+                vars: BTreeMap::new(),
+                need: Need::Decided(Arc::new(Decision {
+                    ads: vec![
+                        dash_decided(Some("http://ads/a.mpd")),
+                        dash_decided(None),
+                        dash_decided(Some("http://ads/c.mpd")),
+                    ],
+                    avail_duration: 30.0,
+                    failure: (*id == "b2").then(|| SUPPRESSED.to_string()),
+                })),
+            })
+            .collect(),
+        claim: None,
+    };
+    let config = PlaybackConfig::default();
+    let slate = Some("http://ads/slate.mpd");
+    let urls = dash_ad_urls(&plan, &config, slate);
+    assert_eq!(
+        urls,
+        [
+            "http://ads/a.mpd",
+            "http://ads/c.mpd",
+            "http://ads/slate.mpd"
+        ]
+    );
+    let ads: DashAds = urls
+        .iter()
+        .map(|u| (*u, Some(dash_ad(&format!("{u}/")))))
+        .collect();
+    let snap = snapshot();
+    let (fills, filled, skipped) = dash_fills(&plan, &ads, &config, slate, &snap.session);
+    assert_eq!((filled, skipped), (4, 2));
+    let b1 = &fills["b1"];
+    assert_eq!(b1.numbers, [0, 2]);
+    assert!(b1.slate.is_some());
+    assert!(
+        fills["b2"].slate.is_none(),
+        "a suppressed break gets no slate"
+    );
+    let base = &b1.ads[1].base_url;
+    assert!(
+        base.starts_with(&format!(
+            "/v1/segment/{}/{}/2/d/5/",
+            snap.session.id,
+            hex(b"b1")
+        )),
+        "{base}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
