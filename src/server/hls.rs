@@ -207,6 +207,10 @@ pub(super) async fn make_decisions(
     session: &Session,
     avails: &mut [PlannedAvail],
 ) {
+    if avails.iter().all(|a| matches!(a.need, Need::Decided(_))) {
+        // The steady state: nothing to decide, nothing to allocate.
+        return;
+    }
     let limits = channel.raw.ad_limits;
     let max = limits.max_breaks_per_playlist;
     if avails.len() > max {
