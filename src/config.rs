@@ -1045,6 +1045,26 @@ pub fn parse_store_location(
     Ok(StoreLocation::Local(PathBuf::from(dir)))
 }
 
+/// An environment variable's integer value within `[lo, hi]` (`None` when unset).
+fn env_number(
+    key: &str,
+    value: Option<String>,
+    lo: u64,
+    hi: u64,
+) -> Result<Option<u64>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (lo..=hi).contains(&n) => Ok(Some(n)),
+            _ => Err(ConfigError {
+                file: "<environment>".to_string(),
+                key: key.to_string(),
+                reason: format!("must be an integer in [{lo}, {hi}]"),
+            }),
+        },
+    }
+}
+
 impl TranscodeSettings {
     /// Read the settings from `env` (the process environment in production, a map
     /// in tests); unset keys keep their defaults.
@@ -1054,15 +1074,7 @@ impl TranscodeSettings {
             key: key.to_string(),
             reason,
         };
-        let number = |key: &str, lo: u64, hi: u64| -> Result<Option<u64>, ConfigError> {
-            match env(key) {
-                None => Ok(None),
-                Some(v) => match v.trim().parse::<u64>() {
-                    Ok(n) if (lo..=hi).contains(&n) => Ok(Some(n)),
-                    _ => Err(err(key, format!("must be an integer in [{lo}, {hi}]"))),
-                },
-            }
-        };
+        let number = |key: &str, lo: u64, hi: u64| env_number(key, env(key), lo, hi);
         let mut s = Self::default();
         if let Some(v) = env(ENV_AD_STORE).filter(|v| !v.trim().is_empty()) {
             s.store = parse_store_location(&v, env).map_err(|r| err(ENV_AD_STORE, r))?;
@@ -1225,14 +1237,8 @@ impl Limits {
             key: key.to_string(),
             reason,
         };
-        let number = |key: &str, lo: u64, hi: u64| -> Result<Option<u64>, ConfigError> {
-            match env(key).filter(|v| !v.trim().is_empty()) {
-                None => Ok(None),
-                Some(v) => match v.trim().parse::<u64>() {
-                    Ok(n) if (lo..=hi).contains(&n) => Ok(Some(n)),
-                    _ => Err(err(key, format!("must be an integer in [{lo}, {hi}]"))),
-                },
-            }
+        let number = |key: &str, lo: u64, hi: u64| {
+            env_number(key, env(key).filter(|v| !v.trim().is_empty()), lo, hi)
         };
         let mut l = Self::default();
         if let Some(n) = number(ENV_ORIGIN_CACHE_MAX_BYTES, 1 << 20, 1 << 40)? {
