@@ -94,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let (listener, app, timings) = match Cli::parse().command {
+    let (listener, app, timings, limits) = match Cli::parse().command {
         Command::Inspect { what } => {
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
             return Ok(splicepoint::inspect::run(what, &mut out, &mut err).await?);
@@ -152,9 +152,9 @@ async fn main() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("session store {shown}"))?;
                     tracing::info!(url = %shown, "Sessions shared through Redis.");
-                    AppState::with_limits(Arc::new(channels), Some(Arc::new(store)), limits)
+                    AppState::with_limits(Arc::new(channels), Some(Arc::new(store)), limits.clone())
                 }
-                None => AppState::with_limits(Arc::new(channels), None, limits),
+                None => AppState::with_limits(Arc::new(channels), None, limits.clone()),
             };
             state.config_dir = Some(config_dir.clone());
             state.admin_token = std::env::var(splicepoint::server::admin::ENV_ADMIN_TOKEN)
@@ -164,7 +164,7 @@ async fn main() -> anyhow::Result<()> {
             splicepoint::server::admin::spawn_reloader(state.clone(), config_dir);
             let public = format!("http://{}", listener.local_addr()?);
             state.transcoder.set_default_public_url(&public);
-            (listener, router(state), timings)
+            (listener, router(state), timings, limits)
         }
         Command::Demo {
             listen,
@@ -193,19 +193,25 @@ async fn main() -> anyhow::Result<()> {
                 writeln!(out, "{name} {url}")?;
             }
             out.flush()?;
-            let state = AppState::new(Arc::new(channels));
+            let limits = splicepoint::config::Limits::from_env()?;
+            let state = AppState::with_limits(Arc::new(channels), None, limits.clone());
             state.transcoder.set_default_public_url(&base);
             let timings = shutdown::Timings {
                 drain: Duration::ZERO,
                 grace: Duration::from_secs(5),
             };
-            (listener, router(state).merge(demo.router()), timings)
+            (
+                listener,
+                router(state).merge(demo.router()),
+                timings,
+                limits,
+            )
         }
     };
     tracing::info!(addr = %listener.local_addr()?, "Listening.");
     let drain = shutdown::Drain::default();
     let app = drain.layer(app);
-    let conn = shutdown::ConnLimits::from_limits(&splicepoint::config::Limits::from_env()?);
+    let conn = shutdown::ConnLimits::from_limits(&limits);
     shutdown::serve_with(
         listener,
         app,
