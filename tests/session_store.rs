@@ -246,6 +246,22 @@ async fn forgetting(store: &dyn SessionStore) {
     let snap = store.snapshot(&id).await.unwrap();
     assert_eq!(snap.records.len(), 2);
     assert_eq!(snap.values.get("forgotten").map(String::as_str), Some("2"));
+    // By name (DASH): a decided break and its values; an unknown name is no break.
+    let named = splicepoint::session::store::Changes {
+        forget: vec!["new".into(), "never-decided".into()],
+        ..Default::default()
+    };
+    store.apply(&id, named).await;
+    let snap = store.snapshot(&id).await.unwrap();
+    assert!(snap.decisions.is_empty());
+    assert_eq!(snap.records.len(), 1, "{:?}", snap.records);
+    assert!(store.decision(&id, "new").await.is_none());
+    assert!(store.value(&id, "beacon/new/0/start").await.is_none());
+    assert!(store
+        .value(&id, &format!("filler/{hex_new}"))
+        .await
+        .is_none());
+    assert_eq!(snap.values.get("forgotten").map(String::as_str), Some("3"));
 }
 
 #[tokio::test]

@@ -129,7 +129,7 @@ return out
 /// `before`; beyond the newest `keep`, the oldest) with their
 /// decisions and values, then values set, then values set unless set; returns the
 /// standing values of the latter (flat: key, value, ...) and the forgotten break ids. ARGV: keep, before (0:
-/// none), record count, 4 per record (break id, record JSON, anchor
+/// none), count of breaks named to forget, their ids, record count, 4 per record (break id, record JSON, anchor
 /// `"{msn} {offset}"`, done JSON or ""), value count, 2 per value, once count, 2
 /// per once value.
 const APPLY: &str = r"
@@ -137,8 +137,13 @@ local key = KEYS[1]
 if redis.call('HEXISTS', key, 'session') == 0 then return {{}, {}} end
 local before = tonumber(ARGV[2])
 local forget = {}
-local n = tonumber(ARGV[3])
-local i = 4
+local named = {}
+local nf = tonumber(ARGV[3])
+for m = 4, 3 + nf do
+  if redis.call('HEXISTS', key, 'd:' .. ARGV[m]) == 1 then table.insert(named, ARGV[m]) end
+end
+local n = tonumber(ARGV[4 + nf])
+local i = 5 + nf
 for _ = 1, n do
   local id = ARGV[i]
   redis.call('HSETNX', key, 'r:' .. id, ARGV[i + 1])
@@ -175,22 +180,27 @@ if n > 0 or before > 0 then
     table.sort(kept, function(a, b) return a[2] < b[2] end)
     for m = 1, #kept - keep do table.insert(forget, kept[m][1]) end
   end
-  if #forget > 0 then
-    local prefixes = {}
-    for _, id in ipairs(forget) do
-      redis.call('HDEL', key, 'r:' .. id, 'a:' .. id, 'x:' .. id, 'd:' .. id)
-      local hex = string.gsub(id, '.', function(c) return string.format('%02x', string.byte(c)) end)
-      table.insert(prefixes, 'v:adstart/' .. hex .. '/')
-      table.insert(prefixes, 'v:filler/' .. hex)
-      table.insert(prefixes, 'v:beacon/' .. id .. '/')
-    end
-    for _, f in ipairs(redis.call('HKEYS', key)) do
-      for _, p in ipairs(prefixes) do
-        if string.sub(f, 1, #p) == p then redis.call('HDEL', key, f) break end
-      end
-    end
-    redis.call('HINCRBY', key, 'v:forgotten', #forget)
+end
+for _, id in ipairs(named) do
+  local dup = false
+  for _, f in ipairs(forget) do if f == id then dup = true break end end
+  if not dup then table.insert(forget, id) end
+end
+if #forget > 0 then
+  local prefixes = {}
+  for _, id in ipairs(forget) do
+    redis.call('HDEL', key, 'r:' .. id, 'a:' .. id, 'x:' .. id, 'd:' .. id)
+    local hex = string.gsub(id, '.', function(c) return string.format('%02x', string.byte(c)) end)
+    table.insert(prefixes, 'v:adstart/' .. hex .. '/')
+    table.insert(prefixes, 'v:filler/' .. hex)
+    table.insert(prefixes, 'v:beacon/' .. id .. '/')
   end
+  for _, f in ipairs(redis.call('HKEYS', key)) do
+    for _, p in ipairs(prefixes) do
+      if string.sub(f, 1, #p) == p then redis.call('HDEL', key, f) break end
+    end
+  end
+  redis.call('HINCRBY', key, 'v:forgotten', #forget)
 end
 local nv = tonumber(ARGV[i])
 i = i + 1
@@ -567,7 +577,11 @@ impl SessionStore for RedisStore {
             let mut call = self.apply.key(self.key(&id));
             call.arg(KEEP_DONE_RECORDS)
                 .arg(changes.forget_before.unwrap_or(0))
-                .arg(changes.records.len());
+                .arg(changes.forget.len());
+            for id in &changes.forget {
+                call.arg(id);
+            }
+            call.arg(changes.records.len());
             for u in &changes.records {
                 let record = serde_json::to_string(u).unwrap_or_default();
                 let done = u

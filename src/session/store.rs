@@ -169,6 +169,9 @@ pub struct Changes {
     /// number (all but the newest completed one): their records, decisions and
     /// values. See [`merge_records`].
     pub forget_before: Option<u64>,
+    /// Breaks to forget by id (DASH, which keeps no records): their decisions
+    /// and values.
+    pub forget: Vec<String>,
 }
 
 impl Changes {
@@ -178,6 +181,7 @@ impl Changes {
             && self.values.is_empty()
             && self.once.is_empty()
             && self.forget_before.is_none()
+            && self.forget.is_empty()
     }
 }
 
@@ -597,7 +601,8 @@ pub fn merge_records(
 }
 
 /// Drop what a session holds for the forgotten breaks `ids` (see
-/// [`merge_records`]): their decisions and values ([`break_value_prefixes`]), and
+/// [`merge_records`], or named): their records, decisions and values
+/// ([`crate::stitch::request::break_value_prefixes`]), and
 /// count them in the `forgotten` value, so later breaks keep their index.
 fn forget_break_state(state: &mut State, ids: &[String]) {
     if ids.is_empty() {
@@ -607,6 +612,7 @@ fn forget_break_state(state: &mut State, ids: &[String]) {
         .iter()
         .flat_map(|id| crate::stitch::request::break_value_prefixes(id))
         .collect();
+    state.records.retain(|r| !ids.contains(&r.break_id));
     state.decisions.0.retain(|(k, _)| !ids.contains(k));
     state
         .values
@@ -669,11 +675,17 @@ impl SessionStore for MemoryStore {
                 return standing;
             };
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut forgotten = Vec::new();
             if !changes.records.is_empty() || changes.forget_before.is_some() {
-                let forgotten =
+                forgotten =
                     merge_records(&mut state.records, changes.records, changes.forget_before);
-                forget_break_state(&mut state, &forgotten);
             }
+            for id in changes.forget {
+                if state.decisions.contains_key(&id) && !forgotten.contains(&id) {
+                    forgotten.push(id);
+                }
+            }
+            forget_break_state(&mut state, &forgotten);
             for (k, v) in changes.values {
                 state.values.insert(k, v);
             }

@@ -173,6 +173,8 @@ pub struct DashPlan {
     pub avails: Vec<PlannedAvail>,
     /// As [`HlsPlan::claim`].
     pub claim: Option<(String, String)>,
+    /// Decided breaks the session can forget ([`dash_forget`]).
+    pub forget: Vec<String>,
 }
 
 /// A request's output and the state changes to store.
@@ -623,11 +625,52 @@ pub fn plan_dash(
             }
         })
         .collect();
+    let forget = dash_forget(doc, &breaks, snap, now);
     DashPlan {
         breaks,
         avails,
         claim,
+        forget,
     }
+}
+
+/// The decided breaks a live DASH session can forget (DASH keeps no break
+/// records): not in this MPD, and every ad of theirs started more than twice the
+/// time-shift buffer behind the live edge, so no MPD a player or another
+/// instance still holds can show them. None without `timeShiftBufferDepth`
+/// (an unbounded time-shift buffer) or for a break with no ad start (nothing
+/// dates it). `now`: Unix seconds.
+pub fn dash_forget(doc: &Document, breaks: &[DashBreak], snap: &Snapshot, now: f64) -> Vec<String> {
+    if snap.decisions.is_empty() || !mpd::is_dynamic(doc) {
+        return Vec::new();
+    }
+    let depth = doc
+        .root
+        .attr("timeShiftBufferDepth")
+        .and_then(|d| mpd::parse_duration(&d));
+    let ast = doc
+        .root
+        .attr("availabilityStartTime")
+        .and_then(|t| mpd::parse_utc(&t));
+    let (Some(depth), Some(ast)) = (depth, ast) else {
+        return Vec::new();
+    };
+    let horizon = now - ast as f64 - 2.0 * depth;
+    snap.decisions
+        .keys()
+        .filter(|id| !breaks.iter().any(|b| &b.id == *id))
+        .filter(|id| {
+            let prefix = &break_value_prefixes(id)[0];
+            let mut starts = snap
+                .values
+                .range::<String, _>(prefix..)
+                .take_while(|(k, _)| k.starts_with(prefix.as_str()))
+                .map(|(_, v)| v.parse::<f64>().unwrap_or(f64::INFINITY))
+                .peekable();
+            starts.peek().is_some() && starts.all(|t| t < horizon)
+        })
+        .cloned()
+        .collect()
 }
 
 /// The live pre-roll break of this session, when the configuration has one. It
@@ -810,7 +853,10 @@ pub fn write_dash(
     ctx: &MpdContext,
 ) -> Written {
     let spliced = dash::splice_mpd(doc, &plan.breaks, fills, ctx);
-    let mut changes = Changes::default();
+    let mut changes = Changes {
+        forget: plan.forget.clone(),
+        ..Changes::default()
+    };
     // Where each ad starts (Period start: seconds of the presentation timeline).
     for (break_id, n, start) in &spliced.ad_starts {
         let key = ad_start_key(break_id, *n);

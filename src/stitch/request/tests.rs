@@ -415,6 +415,44 @@ fn dash_ad(base: &str) -> Arc<DashAd> {
     })
 }
 
+/// A live DASH session forgets a decided break once it left the MPD and its
+/// ads started more than twice the time-shift buffer behind the live edge; not
+/// while the MPD shows it, not a break nothing dates, not without a bounded
+/// time-shift buffer.
+#[test]
+fn dash_forgets_breaks_twice_the_time_shift_buffer_behind_the_edge() {
+    let mpd = |tsbd: &str| {
+        crate::dash::xml::parse(&format!(
+            r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="1970-01-01T00:00:00Z" {tsbd}><Period id="p" start="PT0S"/></MPD>"#
+        ))
+        .unwrap()
+    };
+    let mut snap = snapshot();
+    for id in ["old", "shown", "undated", "recent"] {
+        snap.decisions.insert(id.into(), decision());
+    }
+    snap.values.insert(ad_start_key("old", 0), "100.000".into());
+    snap.values.insert(ad_start_key("old", 1), "115.000".into());
+    snap.values
+        .insert(ad_start_key("shown", 0), "100.000".into());
+    snap.values
+        .insert(ad_start_key("recent", 0), "150.000".into());
+    let shown = DashBreak {
+        id: "shown".into(),
+        period: 0,
+        at: 100.0,
+        duration: Some(30.0),
+        scheme: "x".into(),
+        vars: BTreeMap::new(),
+    };
+    let doc = mpd(r#"timeShiftBufferDepth="PT30S""#);
+    // Live edge 180 s: the horizon is 120 s; "old"'s second ad started at 115.
+    let shown = [shown];
+    assert_eq!(dash_forget(&doc, &shown, &snap, 180.0), ["old"]);
+    assert!(dash_forget(&doc, &shown, &snap, 170.0).is_empty());
+    assert!(dash_forget(&mpd(""), &shown, &snap, 1_000.0).is_empty());
+}
+
 /// The decision's ads keep their numbers when one of them has no DASH rendition
 /// (ad ids, ad starts and server-side beacons name the decision's ad), a
 /// suppressed break gets no slate, and in server-side reporting the segments go
@@ -423,6 +461,7 @@ fn dash_ad(base: &str) -> Arc<DashAd> {
 fn dash_fills_keep_each_ads_number_in_its_decision() {
     let plan = DashPlan {
         breaks: Vec::new(),
+        forget: Vec::new(),
         avails: ["b1", "b2"]
             .iter()
             .map(|id| PlannedAvail {
