@@ -4,7 +4,9 @@
 
 pub mod attr;
 pub mod cue;
+pub mod keys;
 pub mod model;
+pub mod pdt;
 pub mod rewrite;
 pub mod version;
 

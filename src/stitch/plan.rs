@@ -34,7 +34,8 @@ use crate::hls::model::{
     self, MediaPlaylist, Segment, DISCONTINUITY, DISCONTINUITY_SEQUENCE, EXTINF, KEY, MAP,
     MEDIA_SEQUENCE, PROGRAM_DATE_TIME, TARGET_DURATION,
 };
-use crate::hls::{cue, version};
+use crate::hls::pdt::{self, UnixMillis};
+use crate::hls::{cue, keys, version};
 
 /// Upper bound on layout items for one break (slate loops of tiny segments).
 const MAX_ITEMS: usize = 2_000;
@@ -407,6 +408,11 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
     let mut resume_forced: Option<u64> = None;
     let mut written: Vec<(u64, f64)> = Vec::with_capacity(n + 16);
     let mut ad_starts: Vec<(String, usize, u64)> = Vec::new();
+    // The content's wall clock per segment, when it has EXT-X-PROGRAM-DATE-TIME.
+    let clock = pdt::segment_clock(pl);
+    // An ad key (not the content's) is in force: the content must declare its own,
+    // or METHOD=NONE, when it resumes.
+    let mut ad_key = false;
 
     let mut breaks: Vec<(usize, &AdBreak, Option<&String>)> = input
         .breaks
@@ -581,12 +587,18 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             } else {
                 off0 + DURATION_TOLERANCE
             };
-            let mut key_none_written = false;
-            // The content key in force where the break starts.
-            let content_key = segs
-                .get(at)
-                .or(segs.last())
-                .and_then(|s| pl.sticky_line(s.key));
+            // Whether what is written before the break leaves the segments in
+            // the clear: no content key in force after the segment before it (the
+            // replaced segments' own key lines are not written).
+            let mut clear = at == 0 || keys::keys_in_force(pl, at.min(n) - 1).is_empty();
+            // The break's wall clock (replacing breaks): the replaced content's.
+            let break_clock: Option<UnixMillis> = match &clock {
+                Some(c) if !b.insert => content.iter().zip(&offsets).find_map(|(s, off)| {
+                    let t = c.get((s.msn - first_msn) as usize).copied().flatten()?;
+                    Some(t.plus_secs(-off))
+                }),
+                _ => None,
+            };
             // Unknown tags of replaced content pass through, before the first entry.
             let mut carried: Vec<&str> = content
                 .iter()
@@ -620,22 +632,32 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                         if disc {
                             model::push_line(&mut body, DISCONTINUITY);
                         }
-                        if !key_none_written {
-                            if let Some(k) = content_key {
-                                if !k.contains("METHOD=NONE")
-                                    && !seg.lines.iter().any(|l| l.starts_with(KEY))
-                                {
-                                    model::push_line(&mut body, "#EXT-X-KEY:METHOD=NONE");
-                                }
-                            }
-                            key_none_written = true;
+                        // Each rendition starts with its own key, or in the clear.
+                        if seg.lines.iter().any(|l| l.starts_with(KEY)) {
+                            clear = seg
+                                .lines
+                                .iter()
+                                .filter(|l| l.starts_with(KEY))
+                                .all(|l| keys::is_method_none(l));
+                            ad_key = true;
+                        } else if disc && !clear {
+                            model::push_line(&mut body, "#EXT-X-KEY:METHOD=NONE");
+                            clear = true;
                         }
-                        for l in seg.lines.iter().chain(std::iter::once(&seg.extinf)) {
+                        for l in &seg.lines {
                             model::push_line(&mut body, l);
                             if let Some((v, _)) = version::line_need(l, iframes_only) {
                                 added_need = added_need.max(v);
                             }
                         }
+                        // Ad time on the clock of the content it replaces.
+                        if let Some(t0) = break_clock {
+                            if !seg.lines.iter().any(|l| l.starts_with(PROGRAM_DATE_TIME)) {
+                                let line = pdt::pdt_line(t0.plus_secs(end - seg.duration));
+                                model::push_line(&mut body, &line);
+                            }
+                        }
+                        model::push_line(&mut body, &seg.extinf);
                         match (input.ad_uri, pos) {
                             (Some(f), Some((ad, index, count))) => {
                                 let uri = f(&AdRef {
@@ -654,9 +676,15 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                     }
                     Entry::Filler(s, _) => {
                         written.push((msn, s.duration));
-                        write_content(&mut body, pl, s, disc, after_ad, true);
+                        let resume = Resume {
+                            after_ad,
+                            ad_key,
+                            clock: clock.as_deref(),
+                        };
+                        write_content(&mut body, pl, s, disc, resume, true);
                         max_duration = max_duration.max(s.duration);
                         after_ad = false;
+                        ad_key = false;
                     }
                 }
             }
@@ -714,10 +742,16 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
         if first.is_none() {
             first = Some((msn, cc, s.discontinuity || forced));
         }
-        write_content(&mut body, pl, s, forced, after_ad, forced);
+        let resume = Resume {
+            after_ad,
+            ad_key,
+            clock: clock.as_deref(),
+        };
+        write_content(&mut body, pl, s, forced, resume, forced);
         written.push((msn, s.duration));
         max_duration = max_duration.max(s.duration);
         after_ad = false;
+        ad_key = false;
         i += 1;
     }
 
@@ -773,25 +807,54 @@ fn carry_over(line: &str) -> bool {
     !line.trim().is_empty() && !cue::is_cue_line(line) && !OWN.iter().any(|t| line.starts_with(t))
 }
 
+/// What a content segment written after ads must re-establish.
+#[derive(Clone, Copy)]
+struct Resume<'a> {
+    /// The previous segment written was an ad or slate.
+    after_ad: bool,
+    /// An ad's own key is in force.
+    ad_key: bool,
+    /// The content's wall clock per segment.
+    clock: Option<&'a [Option<UnixMillis>]>,
+}
+
 fn write_content(
     out: &mut String,
     pl: &MediaPlaylist,
     s: &Segment,
     forced_discontinuity: bool,
-    after_ad: bool,
+    resume: Resume<'_>,
     drop_markers: bool,
 ) {
     if forced_discontinuity && !s.discontinuity {
         model::push_line(out, DISCONTINUITY);
     }
-    if after_ad {
-        // Re-establish the content's key and map after ad segments.
-        for (sticky, tag) in [(s.key, KEY), (s.map, MAP)] {
-            if let Some(line) = pl.sticky_line(sticky) {
-                if !s.lines.iter().any(|l| l.starts_with(tag)) {
-                    model::push_line(out, line);
-                }
+    let index = pl
+        .segments
+        .first()
+        .map_or(0, |f| s.msn.saturating_sub(f.msn) as usize);
+    if resume.after_ad {
+        // Re-establish the content's keys (every KEYFORMAT in force, or the clear
+        // after an ad's own key) and map after ad segments.
+        if !s.lines.iter().any(|l| l.starts_with(KEY)) {
+            let keys = keys::keys_in_force(pl, index);
+            if keys.is_empty() && resume.ad_key {
+                model::push_line(out, "#EXT-X-KEY:METHOD=NONE");
             }
+            for k in keys {
+                model::push_line(out, k);
+            }
+        }
+        if let Some(line) = pl.sticky_line(s.map) {
+            if !s.lines.iter().any(|l| l.starts_with(MAP)) {
+                model::push_line(out, line);
+            }
+        }
+    }
+    // The content's own clock resumes after ads (and at a forced discontinuity).
+    if (resume.after_ad || forced_discontinuity) && !s.has_pdt {
+        if let Some(t) = resume.clock.and_then(|c| c.get(index).copied().flatten()) {
+            model::push_line(out, &pdt::pdt_line(t));
         }
     }
     for l in &s.lines {
