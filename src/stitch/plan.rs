@@ -51,7 +51,8 @@ pub struct AdSegment {
     pub extinf: String,
     /// The ad playlist put a discontinuity before this segment.
     pub discontinuity: bool,
-    /// Other tag lines to write before it (`EXT-X-MAP`, `EXT-X-KEY`), URIs absolute.
+    /// Other tag lines to write before it (`EXT-X-MAP`, `EXT-X-KEY`,
+    /// `EXT-X-BYTERANGE`), URIs absolute.
     pub lines: Vec<String>,
 }
 
@@ -272,6 +273,8 @@ pub fn unmarked_break(
 
 struct Item<'a> {
     seg: &'a AdSegment,
+    /// The segments of its rendition before it.
+    before: &'a [AdSegment],
     end: f64,
     discontinuity: bool,
     /// (ad index, segment index, segment count) for ads; `None` for slate.
@@ -310,6 +313,7 @@ fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
             *t += seg.duration;
             items.push(Item {
                 seg,
+                before: &r.segments[..j],
                 end: *t,
                 discontinuity: j == 0 || seg.discontinuity,
                 pos: ad.map(|a| (a, j, count)),
@@ -350,6 +354,7 @@ fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
                 t += seg.duration;
                 items.push(Item {
                     seg,
+                    before: &slate.segments[..j],
                     end: t,
                     discontinuity: j == 0 || seg.discontinuity,
                     pos: None,
@@ -365,7 +370,14 @@ fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
 }
 
 enum Entry<'a> {
-    Ad(&'a AdSegment, bool, Option<(usize, usize, usize)>),
+    /// An ad (or slate) segment, with its discontinuity, place in its pod and the
+    /// segments of its rendition before it.
+    Ad(
+        &'a AdSegment,
+        bool,
+        Option<(usize, usize, usize)>,
+        &'a [AdSegment],
+    ),
     /// A content segment inside a break (filler), with forced discontinuity.
     Filler(&'a Segment, bool),
 }
@@ -550,7 +562,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             for (k, it) in items[..shown].iter().enumerate() {
                 cc += u64::from(it.discontinuity);
                 entries.push((
-                    Entry::Ad(it.seg, it.discontinuity, it.pos),
+                    Entry::Ad(it.seg, it.discontinuity, it.pos, it.before),
                     it.end,
                     rec.out_start_msn + k as u64,
                     cc,
@@ -591,6 +603,8 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             // the clear: no content key in force after the segment before it (the
             // replaced segments' own key lines are not written).
             let mut clear = at == 0 || keys::keys_in_force(pl, at.min(n) - 1).is_empty();
+            // An entry of this break was written (the ones before may be hidden).
+            let mut wrote_any = false;
             // The break's wall clock (replacing breaks): the replaced content's.
             let break_clock: Option<UnixMillis> = match &clock {
                 Some(c) if !b.insert => content.iter().zip(&offsets).find_map(|(s, off)| {
@@ -608,7 +622,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                 .collect();
             for &(ref entry, end, msn, cc) in &entries {
                 let disc = match entry {
-                    Entry::Ad(_, d, _) | Entry::Filler(_, d) => *d,
+                    Entry::Ad(_, d, _, _) | Entry::Filler(_, d) => *d,
                 };
                 let hidden = match visible_msn {
                     Some(v) => msn < v,
@@ -624,7 +638,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                     model::push_line(&mut body, l);
                 }
                 match entry {
-                    Entry::Ad(seg, _, pos) => {
+                    Entry::Ad(seg, _, pos, before) => {
                         written.push((msn, seg.duration));
                         if let Some((ad, 0, _)) = pos {
                             ad_starts.push((id.clone(), *ad, msn));
@@ -632,19 +646,41 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                         if disc {
                             model::push_line(&mut body, DISCONTINUITY);
                         }
-                        // Each rendition starts with its own key, or in the clear.
-                        if seg.lines.iter().any(|l| l.starts_with(KEY)) {
-                            clear = seg
-                                .lines
+                        // Shown from inside a rendition (its first segments
+                        // slid out of the window): the key and map its segments
+                        // were declared under come first.
+                        let inherited: Vec<&str> = if wrote_any || disc {
+                            Vec::new()
+                        } else {
+                            [KEY, MAP]
+                                .into_iter()
+                                .filter(|t| !seg.lines.iter().any(|l| l.starts_with(t)))
+                                .filter_map(|t| {
+                                    before.iter().rev().find_map(|s| {
+                                        s.lines.iter().rev().find(|l| l.starts_with(t))
+                                    })
+                                })
+                                .map(String::as_str)
+                                .collect()
+                        };
+                        wrote_any = true;
+                        let own = || {
+                            inherited
                                 .iter()
+                                .copied()
+                                .chain(seg.lines.iter().map(String::as_str))
+                        };
+                        // Each rendition starts with its own key, or in the clear.
+                        if own().any(|l| l.starts_with(KEY)) {
+                            clear = own()
                                 .filter(|l| l.starts_with(KEY))
-                                .all(|l| keys::is_method_none(l));
+                                .all(keys::is_method_none);
                             ad_key = true;
                         } else if disc && !clear {
                             model::push_line(&mut body, "#EXT-X-KEY:METHOD=NONE");
                             clear = true;
                         }
-                        for l in &seg.lines {
+                        for l in own() {
                             model::push_line(&mut body, l);
                             if let Some((v, _)) = version::line_need(l, iframes_only) {
                                 added_need = added_need.max(v);
@@ -675,6 +711,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                         after_ad = true;
                     }
                     Entry::Filler(s, _) => {
+                        wrote_any = true;
                         written.push((msn, s.duration));
                         let resume = Resume {
                             after_ad,

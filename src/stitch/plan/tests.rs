@@ -526,3 +526,60 @@ fn every_keyformat_comes_back_after_the_ads_and_ad_keys_do_not_leak() {
         "clear content, clear ad: no NONE needed\n{out}"
     );
 }
+
+#[test]
+fn cmaf_ads_declare_their_map_and_the_contents_comes_back() {
+    // fMP4 content with byte ranges; an fMP4 ad; a window that later starts inside
+    // the ad (its first segment, with the map, slid out).
+    let mk = |first: u64, last: u64| {
+        let mut s = format!("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n#EXT-X-MAP:URI=\"http://o/init.mp4\"\n");
+        for k in first..=last {
+            match k {
+                5 => s.push_str("#EXT-X-CUE-OUT:8\n"),
+                6..=8 => s.push_str("#EXT-X-CUE-OUT-CONT:Duration=8\n"),
+                9 => s.push_str("#EXT-X-CUE-IN\n"),
+                _ => {}
+            }
+            s.push_str(&format!(
+                "#EXT-X-BYTERANGE:1000@{}\n#EXTINF:2.000,\nhttp://o/all.mp4\n",
+                k * 1000
+            ));
+        }
+        parse_media(&s).unwrap()
+    };
+    let ads = [live_origin::rendition("ad1", &[2.0; 4], true)];
+    let mut records = Vec::new();
+    let mut texts = Vec::new();
+    for (first, last) in [(3, 8), (7, 10)] {
+        let pl = mk(first, last);
+        let breaks = find_breaks(&pl);
+        let fills = fills_for(&pl, &breaks, &records, &ads, None);
+        let out = splice_media(SpliceInput {
+            playlist: &pl,
+            breaks: &breaks,
+            fills: &fills,
+            records: &records,
+            ad_uri: None,
+        });
+        store(&mut records, out.records);
+        texts.push(out.text);
+    }
+    assert!(
+        texts[0].contains("#EXT-X-BYTERANGE:1000@4000\n#EXTINF:2.000,\nhttp://o/all.mp4\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"https://ads.example/ad1/init.mp4\"\n#EXTINF:2.000,\nhttps://ads.example/ad1/0.m4s\n"),
+        "{}",
+        texts[0]
+    );
+    // Joined inside the ad: its map first; the content's map back after it,
+    // byte ranges as the origin wrote them.
+    assert!(
+        texts[1].starts_with("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n#EXT-X-MAP:URI=\"https://ads.example/ad1/init.mp4\"\n#EXTINF:2.000,\nhttps://ads.example/ad1/2.m4s\n"),
+        "{}",
+        texts[1]
+    );
+    assert!(
+        texts[1].contains("https://ads.example/ad1/3.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"http://o/init.mp4\"\n#EXT-X-BYTERANGE:1000@9000\n#EXTINF:2.000,\nhttp://o/all.mp4\n"),
+        "{}",
+        texts[1]
+    );
+    assert_eq!(texts[1].matches("#EXT-X-MAP:").count(), 2, "{}", texts[1]);
+}
