@@ -7,6 +7,7 @@ pub mod cue;
 pub mod keys;
 pub mod model;
 pub mod pdt;
+pub mod rendition;
 pub mod rewrite;
 pub mod version;
 

@@ -192,6 +192,8 @@ pub struct VariantTarget {
     pub bandwidth: Option<u64>,
     /// `RESOLUTION`.
     pub resolution: Option<(u32, u32)>,
+    /// A variant stream, an audio or subtitles rendition, an I-frame playlist.
+    pub kind: super::rendition::RenditionKind,
 }
 
 impl From<&Variant> for VariantTarget {
@@ -199,6 +201,7 @@ impl From<&Variant> for VariantTarget {
         Self {
             bandwidth: Some(v.bandwidth),
             resolution: v.resolution,
+            kind: super::rendition::RenditionKind::Variant,
         }
     }
 }
@@ -319,6 +322,7 @@ mod tests {
                 &VariantTarget {
                     bandwidth: bw,
                     resolution: res,
+                    ..VariantTarget::default()
                 },
             )
             .unwrap()
