@@ -793,7 +793,12 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
     }
 
     for l in &pl.trailer {
-        if !cue::is_cue_line(l) {
+        // LL-HLS: parts of a segment still being made after an ad are content
+        // the ad replaces (or content that would follow it without its
+        // DISCONTINUITY): the whole segment comes on a later refresh.
+        let part_after_ad =
+            after_ad && (l.starts_with("#EXT-X-PART:") || l.starts_with("#EXT-X-PRELOAD-HINT:"));
+        if !cue::is_cue_line(l) && !part_after_ad {
             model::push_line(&mut body, l);
         }
     }

@@ -583,3 +583,40 @@ fn cmaf_ads_declare_their_map_and_the_contents_comes_back() {
     );
     assert_eq!(texts[1].matches("#EXT-X-MAP:").count(), 2, "{}", texts[1]);
 }
+
+#[test]
+fn ll_hls_parts_of_replaced_content_are_not_written() {
+    // An LL-HLS window inside a break: the replaced segments' parts and the parts
+    // and hint of the segment being made (break content) are left out; the
+    // server control, part info and rendition reports pass through.
+    let mut s = String::from("#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXT-X-MEDIA-SEQUENCE:10\n");
+    for k in 10..14u64 {
+        if k == 12 {
+            s.push_str("#EXT-X-CUE-OUT:8\n");
+        }
+        for p in 0..4 {
+            s.push_str(&format!(
+                "#EXT-X-PART:DURATION=0.5,URI=\"http://o/s{k}.{p}.m4s\"{}\n",
+                if p == 0 { ",INDEPENDENT=YES" } else { "" }
+            ));
+        }
+        s.push_str(&format!("#EXTINF:2.000,\nhttp://o/s{k}.m4s\n"));
+    }
+    s.push_str("#EXT-X-PART:DURATION=0.5,URI=\"http://o/s14.0.m4s\",INDEPENDENT=YES\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"http://o/s14.1.m4s\"\n#EXT-X-RENDITION-REPORT:URI=\"../v1/index.m3u8\",LAST-MSN=13,LAST-PART=3\n");
+    let out = splice_once(&s, &[rendition("ad1", &[2.0; 4])], None);
+    assert!(out.contains("http://o/s11.3.m4s"), "{out}");
+    for gone in [
+        "http://o/s12.0.m4s",
+        "http://o/s13.2.m4s",
+        "s14.0.m4s",
+        "s14.1.m4s",
+    ] {
+        assert!(!out.contains(gone), "{gone} in\n{out}");
+    }
+    assert!(out.contains("https://ads.example/ad1/1.ts\n#EXT-X-RENDITION-REPORT:URI=\"../v1/index.m3u8\",LAST-MSN=13,LAST-PART=3\n"), "{out}");
+    assert!(out.contains("#EXT-X-PART-INF:PART-TARGET=0.5\n"));
+    // Content again at the end: its parts are written.
+    let ended = s.replace("#EXT-X-CUE-OUT:8\n", "#EXT-X-CUE-OUT:2\n");
+    let out = splice_once(&ended, &[rendition("ad1", &[2.0])], None);
+    assert!(out.contains("s14.1.m4s"), "{out}");
+}
