@@ -694,6 +694,9 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                             }
                         }
                         model::push_line(&mut body, &seg.extinf);
+                        if let Some((v, _)) = version::line_need(&seg.extinf, iframes_only) {
+                            added_need = added_need.max(v);
+                        }
                         match (input.ad_uri, pos) {
                             (Some(f), Some((ad, index, count))) => {
                                 let uri = f(&AdRef {
