@@ -184,7 +184,9 @@ pub fn empty_cues(video: &AdRendition) -> AdRendition {
 /// for an audio rendition, else (audio muxed into the ad's variants) its
 /// lightest variant; the variant whose durations the empty cues follow for
 /// subtitles ([`ad_for`] makes them); its nearest I-frame playlist for an
-/// I-frame playlist, else `None` (the ad is left out of trick play).
+/// I-frame playlist, else its nearest variant (whole segments: the break keeps
+/// the same segments and numbers as in the video, which the session's break
+/// records, shared by every rendition, need).
 pub fn select_ad_playlist(ad: &MultivariantPlaylist, target: &VariantTarget) -> Option<String> {
     match &target.kind {
         RenditionKind::Variant | RenditionKind::Subtitles => {
@@ -205,19 +207,19 @@ pub fn select_ad_playlist(ad: &MultivariantPlaylist, target: &VariantTarget) -> 
             }),
         RenditionKind::IFrame => {
             let iframes = iframe_variants(ad);
-            select_variant(&iframes, target).map(|v| v.uri.clone())
+            select_variant(&iframes, target)
+                .or_else(|| select_variant(&ad.variants, target))
+                .map(|v| v.uri.clone())
         }
     }
 }
 
 /// The ad rendition a content rendition of this kind gets from the ad's media
-/// playlist `r`: cue-less WebVTT for subtitles, `None` for an I-frame playlist
-/// when `r` is not one (`iframes_only`: it has `EXT-X-I-FRAMES-ONLY`), else `r`.
-pub fn ad_for(r: &AdRendition, kind: &RenditionKind, iframes_only: bool) -> Option<AdRendition> {
+/// playlist `r`: cue-less WebVTT for subtitles, else `r` itself (`None`).
+pub fn ad_for(r: &AdRendition, kind: &RenditionKind) -> Option<AdRendition> {
     match kind {
         RenditionKind::Subtitles => Some(empty_cues(r)),
-        RenditionKind::IFrame if !iframes_only => None,
-        _ => Some(r.clone()),
+        _ => None,
     }
 }
 
@@ -320,14 +322,15 @@ mod tests {
             ..VariantTarget::default()
         };
         assert_eq!(select_ad_playlist(&muxed, &t).as_deref(), Some("lo.m3u8"));
+        // No I-frame playlist: the ad's video, whole segments.
         let t = VariantTarget {
             kind: RenditionKind::IFrame,
             ..VariantTarget::default()
         };
-        assert_eq!(select_ad_playlist(&muxed, &t), None);
+        assert_eq!(select_ad_playlist(&muxed, &t).as_deref(), Some("hi.m3u8"));
         let r = AdRendition::default();
-        assert!(ad_for(&r, &RenditionKind::IFrame, false).is_none());
-        assert!(ad_for(&r, &RenditionKind::IFrame, true).is_some());
+        assert!(ad_for(&r, &RenditionKind::IFrame).is_none());
+        assert!(ad_for(&r, &RenditionKind::Subtitles).is_some());
     }
 
     #[test]

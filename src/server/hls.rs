@@ -439,12 +439,15 @@ async fn resolve_ad_rendition(
     };
     // The rendition for this kind of content rendition (audio, subtitles,
     // I-frames: `hls::rendition`).
-    let fit = |r: &Arc<AdRendition>, iframes: bool| match target.kind {
-        RenditionKind::Variant | RenditionKind::Audio { .. } => Some(r.clone()),
-        _ => ad_for(r, &target.kind, iframes).map(Arc::new),
+    let fit = |r: &Arc<AdRendition>| {
+        Some(
+            ad_for(r, &target.kind)
+                .map(Arc::new)
+                .unwrap_or_else(|| r.clone()),
+        )
     };
     match &fetched.manifest {
-        Manifest::Ad(r) => fit(r, false),
+        Manifest::Ad(r) => fit(r),
         Manifest::Multivariant(m) => {
             let uri = select_ad_playlist(m, target)?;
             let vu = fetched.url.join(&uri).ok()?;
@@ -455,7 +458,7 @@ async fn resolve_ad_rendition(
                 .ok()?
                 .manifest
             {
-                Manifest::Ad(r) => fit(r, true),
+                Manifest::Ad(r) => fit(r),
                 _ => None,
             }
         }
