@@ -4,7 +4,10 @@
 
 pub mod attr;
 pub mod cue;
+pub mod keys;
 pub mod model;
+pub mod pdt;
+pub mod rendition;
 pub mod rewrite;
 pub mod version;
 

@@ -177,7 +177,7 @@ pub fn ad_rendition(pl: &MediaPlaylist, url: &Url, prefix: Option<&str>) -> AdRe
             lines: s
                 .lines
                 .iter()
-                .filter(|l| l.starts_with(MAP) || l.starts_with(KEY))
+                .filter(|l| l.starts_with(MAP) || l.starts_with(KEY) || l.starts_with(BYTERANGE))
                 .map(|l| attr::replace_uri_attribute(l, place).unwrap_or_else(|| l.clone()))
                 .collect(),
         })
@@ -192,6 +192,8 @@ pub struct VariantTarget {
     pub bandwidth: Option<u64>,
     /// `RESOLUTION`.
     pub resolution: Option<(u32, u32)>,
+    /// A variant stream, an audio or subtitles rendition, an I-frame playlist.
+    pub kind: super::rendition::RenditionKind,
 }
 
 impl From<&Variant> for VariantTarget {
@@ -199,6 +201,7 @@ impl From<&Variant> for VariantTarget {
         Self {
             bandwidth: Some(v.bandwidth),
             resolution: v.resolution,
+            kind: super::rendition::RenditionKind::Variant,
         }
     }
 }
@@ -319,6 +322,7 @@ mod tests {
                 &VariantTarget {
                     bandwidth: bw,
                     resolution: res,
+                    ..VariantTarget::default()
                 },
             )
             .unwrap()
@@ -329,5 +333,30 @@ mod tests {
         assert_eq!(pick(Some(1_000_000), Some((1920, 1080))), "b.m3u8");
         assert_eq!(pick(Some(250_000), None), "a.m3u8");
         assert_eq!(pick(None, None), "b.m3u8");
+    }
+}
+
+#[cfg(test)]
+mod cmaf_tests {
+    use super::*;
+    use crate::hls::model::parse_media;
+
+    #[test]
+    fn ad_byte_ranges_and_map_are_kept() {
+        // A CMAF ad packaged as one file with sub-ranges (and a ranged init).
+        let text = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI=\"ad.mp4\",BYTERANGE=\"720@0\"\n#EXT-X-BYTERANGE:5000@720\n#EXTINF:2.000,\nad.mp4\n#EXT-X-BYTERANGE:4000\n#EXTINF:2.000,\nad.mp4\n#EXT-X-ENDLIST\n";
+        let mut pl = parse_media(text).unwrap();
+        pin_byte_ranges(&mut pl);
+        let url = Url::parse("http://ads.example/c/ad1/index.m3u8").unwrap();
+        let r = ad_rendition(&pl, &url, None);
+        assert_eq!(
+            r.segments[0].lines,
+            [
+                "#EXT-X-MAP:URI=\"http://ads.example/c/ad1/ad.mp4\",BYTERANGE=\"720@0\"",
+                "#EXT-X-BYTERANGE:5000@720"
+            ]
+        );
+        // Pinned: it no longer follows the previous segment of the output.
+        assert_eq!(r.segments[1].lines, ["#EXT-X-BYTERANGE:4000@5720"]);
     }
 }

@@ -19,7 +19,8 @@ use crate::ads::resolve::{join_all, BoxFuture};
 use crate::config::Channel;
 use crate::error::Error;
 use crate::events;
-use crate::hls::rewrite::{rewrite_multivariant, select_variant, VariantTarget};
+use crate::hls::rendition::{ad_for, select_ad_playlist, target_of, RenditionKind};
+use crate::hls::rewrite::{rewrite_multivariant, VariantTarget};
 use crate::origin::{Fetched, Manifest, ParsedMedia, Purpose};
 use crate::session::id::uuid_v4;
 use crate::session::store::{Changes, Snapshot};
@@ -163,7 +164,14 @@ async fn personalize(
     let through_us = |r: &AdRef<'_>| {
         super::report::hls_segment_url(sid, r.break_id, r.ad, r.index, r.count, &r.segment.uri)
     };
-    let ad_uri = (session.reporting == ReportingMode::Server).then_some(&through_us as AdUri<'_>);
+    // Beacons fire from the segments of the variants and audio renditions; the
+    // empty cues of subtitles and I-frames are not the ad playing.
+    let media = matches!(
+        target.kind,
+        RenditionKind::Variant | RenditionKind::Audio { .. }
+    );
+    let ad_uri =
+        (session.reporting == ReportingMode::Server && media).then_some(&through_us as AdUri<'_>);
     let out = write_hls(&plan, pl, &snap, &fills, ad_uri);
     if !out.changes.is_empty() {
         st.sessions.apply(sid, out.changes).await;
@@ -175,6 +183,19 @@ async fn personalize(
         format!("max-age={}", (pl.target_duration / 2).max(1))
     };
     Ok(playlist_response(out.text, &cache))
+}
+
+/// `GET /v1/vtt/empty.vtt`: the cue-less WebVTT segment that covers ad time in
+/// subtitles renditions (immutable).
+pub async fn empty_webvtt() -> Response {
+    let mut resp = crate::hls::rendition::EMPTY_WEBVTT.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/vtt"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    resp
 }
 
 /// Now, Unix seconds.
@@ -416,11 +437,20 @@ async fn resolve_ad_rendition(
             return None;
         }
     };
+    // The rendition for this kind of content rendition (audio, subtitles,
+    // I-frames: `hls::rendition`).
+    let fit = |r: &Arc<AdRendition>| {
+        Some(
+            ad_for(r, &target.kind)
+                .map(Arc::new)
+                .unwrap_or_else(|| r.clone()),
+        )
+    };
     match &fetched.manifest {
-        Manifest::Ad(r) => Some(r.clone()),
+        Manifest::Ad(r) => fit(r),
         Manifest::Multivariant(m) => {
-            let v = select_variant(&m.variants, target)?;
-            let vu = fetched.url.join(&v.uri).ok()?;
+            let uri = select_ad_playlist(m, target)?;
+            let vu = fetched.url.join(&uri).ok()?;
             match &st
                 .origin
                 .get(channel, &vu, Purpose::Ad)
@@ -428,7 +458,7 @@ async fn resolve_ad_rendition(
                 .ok()?
                 .manifest
             {
-                Manifest::Ad(r) => Some(r.clone()),
+                Manifest::Ad(r) => fit(r),
                 _ => None,
             }
         }
@@ -463,12 +493,7 @@ async fn variant_target(
     let Manifest::Multivariant(m) = &fetched.manifest else {
         return VariantTarget::default();
     };
-    let target = m
-        .variants
-        .iter()
-        .find(|v| master.join(&v.uri).is_ok_and(|u| u.path() == url.path()))
-        .map(VariantTarget::from)
-        .unwrap_or_default();
+    let target = target_of(m, &master, url);
     st.targets.insert(key, target.clone()).await;
     target
 }

@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/segment/{session}/{*rest}", get(report::segment))
         .route("/v1/tracking/{session}", get(report::tracking_doc))
         .route(
+            crate::hls::rendition::EMPTY_WEBVTT_PATH,
+            get(hls::empty_webvtt),
+        )
+        .route(
             "/v1/session/{config}/{*path}",
             axum::routing::post(report::create_session),
         )

@@ -34,7 +34,8 @@ use crate::hls::model::{
     self, MediaPlaylist, Segment, DISCONTINUITY, DISCONTINUITY_SEQUENCE, EXTINF, KEY, MAP,
     MEDIA_SEQUENCE, PROGRAM_DATE_TIME, TARGET_DURATION,
 };
-use crate::hls::{cue, version};
+use crate::hls::pdt::{self, UnixMillis};
+use crate::hls::{cue, keys, version};
 
 /// Upper bound on layout items for one break (slate loops of tiny segments).
 const MAX_ITEMS: usize = 2_000;
@@ -50,7 +51,8 @@ pub struct AdSegment {
     pub extinf: String,
     /// The ad playlist put a discontinuity before this segment.
     pub discontinuity: bool,
-    /// Other tag lines to write before it (`EXT-X-MAP`, `EXT-X-KEY`), URIs absolute.
+    /// Other tag lines to write before it (`EXT-X-MAP`, `EXT-X-KEY`,
+    /// `EXT-X-BYTERANGE`), URIs absolute.
     pub lines: Vec<String>,
 }
 
@@ -271,6 +273,8 @@ pub fn unmarked_break(
 
 struct Item<'a> {
     seg: &'a AdSegment,
+    /// The segments of its rendition before it.
+    before: &'a [AdSegment],
     end: f64,
     discontinuity: bool,
     /// (ad index, segment index, segment count) for ads; `None` for slate.
@@ -309,6 +313,7 @@ fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
             *t += seg.duration;
             items.push(Item {
                 seg,
+                before: &r.segments[..j],
                 end: *t,
                 discontinuity: j == 0 || seg.discontinuity,
                 pos: ad.map(|a| (a, j, count)),
@@ -349,6 +354,7 @@ fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
                 t += seg.duration;
                 items.push(Item {
                     seg,
+                    before: &slate.segments[..j],
                     end: t,
                     discontinuity: j == 0 || seg.discontinuity,
                     pos: None,
@@ -364,7 +370,14 @@ fn layout(fill: &BreakFill, insert: bool) -> Vec<Item<'_>> {
 }
 
 enum Entry<'a> {
-    Ad(&'a AdSegment, bool, Option<(usize, usize, usize)>),
+    /// An ad (or slate) segment, with its discontinuity, place in its pod and the
+    /// segments of its rendition before it.
+    Ad(
+        &'a AdSegment,
+        bool,
+        Option<(usize, usize, usize)>,
+        &'a [AdSegment],
+    ),
     /// A content segment inside a break (filler), with forced discontinuity.
     Filler(&'a Segment, bool),
 }
@@ -407,6 +420,11 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
     let mut resume_forced: Option<u64> = None;
     let mut written: Vec<(u64, f64)> = Vec::with_capacity(n + 16);
     let mut ad_starts: Vec<(String, usize, u64)> = Vec::new();
+    // The content's wall clock per segment, when it has EXT-X-PROGRAM-DATE-TIME.
+    let clock = pdt::segment_clock(pl);
+    // An ad key (not the content's) is in force: the content must declare its own,
+    // or METHOD=NONE, when it resumes.
+    let mut ad_key = false;
 
     let mut breaks: Vec<(usize, &AdBreak, Option<&String>)> = input
         .breaks
@@ -544,7 +562,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             for (k, it) in items[..shown].iter().enumerate() {
                 cc += u64::from(it.discontinuity);
                 entries.push((
-                    Entry::Ad(it.seg, it.discontinuity, it.pos),
+                    Entry::Ad(it.seg, it.discontinuity, it.pos, it.before),
                     it.end,
                     rec.out_start_msn + k as u64,
                     cc,
@@ -581,12 +599,20 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
             } else {
                 off0 + DURATION_TOLERANCE
             };
-            let mut key_none_written = false;
-            // The content key in force where the break starts.
-            let content_key = segs
-                .get(at)
-                .or(segs.last())
-                .and_then(|s| pl.sticky_line(s.key));
+            // Whether what is written before the break leaves the segments in
+            // the clear: no content key in force after the segment before it (the
+            // replaced segments' own key lines are not written).
+            let mut clear = at == 0 || keys::keys_in_force(pl, at.min(n) - 1).is_empty();
+            // An entry of this break was written (the ones before may be hidden).
+            let mut wrote_any = false;
+            // The break's wall clock (replacing breaks): the replaced content's.
+            let break_clock: Option<UnixMillis> = match &clock {
+                Some(c) if !b.insert => content.iter().zip(&offsets).find_map(|(s, off)| {
+                    let t = c.get((s.msn - first_msn) as usize).copied().flatten()?;
+                    Some(t.plus_secs(-off))
+                }),
+                _ => None,
+            };
             // Unknown tags of replaced content pass through, before the first entry.
             let mut carried: Vec<&str> = content
                 .iter()
@@ -596,7 +622,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                 .collect();
             for &(ref entry, end, msn, cc) in &entries {
                 let disc = match entry {
-                    Entry::Ad(_, d, _) | Entry::Filler(_, d) => *d,
+                    Entry::Ad(_, d, _, _) | Entry::Filler(_, d) => *d,
                 };
                 let hidden = match visible_msn {
                     Some(v) => msn < v,
@@ -612,7 +638,7 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                     model::push_line(&mut body, l);
                 }
                 match entry {
-                    Entry::Ad(seg, _, pos) => {
+                    Entry::Ad(seg, _, pos, before) => {
                         written.push((msn, seg.duration));
                         if let Some((ad, 0, _)) = pos {
                             ad_starts.push((id.clone(), *ad, msn));
@@ -620,21 +646,56 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                         if disc {
                             model::push_line(&mut body, DISCONTINUITY);
                         }
-                        if !key_none_written {
-                            if let Some(k) = content_key {
-                                if !k.contains("METHOD=NONE")
-                                    && !seg.lines.iter().any(|l| l.starts_with(KEY))
-                                {
-                                    model::push_line(&mut body, "#EXT-X-KEY:METHOD=NONE");
-                                }
-                            }
-                            key_none_written = true;
+                        // Shown from inside a rendition (its first segments
+                        // slid out of the window): the key and map its segments
+                        // were declared under come first.
+                        let inherited: Vec<&str> = if wrote_any || disc {
+                            Vec::new()
+                        } else {
+                            [KEY, MAP]
+                                .into_iter()
+                                .filter(|t| !seg.lines.iter().any(|l| l.starts_with(t)))
+                                .filter_map(|t| {
+                                    before.iter().rev().find_map(|s| {
+                                        s.lines.iter().rev().find(|l| l.starts_with(t))
+                                    })
+                                })
+                                .map(String::as_str)
+                                .collect()
+                        };
+                        wrote_any = true;
+                        let own = || {
+                            inherited
+                                .iter()
+                                .copied()
+                                .chain(seg.lines.iter().map(String::as_str))
+                        };
+                        // Each rendition starts with its own key, or in the clear.
+                        if own().any(|l| l.starts_with(KEY)) {
+                            clear = own()
+                                .filter(|l| l.starts_with(KEY))
+                                .all(keys::is_method_none);
+                            ad_key = true;
+                        } else if disc && !clear {
+                            model::push_line(&mut body, "#EXT-X-KEY:METHOD=NONE");
+                            clear = true;
                         }
-                        for l in seg.lines.iter().chain(std::iter::once(&seg.extinf)) {
+                        for l in own() {
                             model::push_line(&mut body, l);
                             if let Some((v, _)) = version::line_need(l, iframes_only) {
                                 added_need = added_need.max(v);
                             }
+                        }
+                        // Ad time on the clock of the content it replaces.
+                        if let Some(t0) = break_clock {
+                            if !seg.lines.iter().any(|l| l.starts_with(PROGRAM_DATE_TIME)) {
+                                let line = pdt::pdt_line(t0.plus_secs(end - seg.duration));
+                                model::push_line(&mut body, &line);
+                            }
+                        }
+                        model::push_line(&mut body, &seg.extinf);
+                        if let Some((v, _)) = version::line_need(&seg.extinf, iframes_only) {
+                            added_need = added_need.max(v);
                         }
                         match (input.ad_uri, pos) {
                             (Some(f), Some((ad, index, count))) => {
@@ -653,10 +714,17 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
                         after_ad = true;
                     }
                     Entry::Filler(s, _) => {
+                        wrote_any = true;
                         written.push((msn, s.duration));
-                        write_content(&mut body, pl, s, disc, after_ad, true);
+                        let resume = Resume {
+                            after_ad,
+                            ad_key,
+                            clock: clock.as_deref(),
+                        };
+                        write_content(&mut body, pl, s, disc, resume, true);
                         max_duration = max_duration.max(s.duration);
                         after_ad = false;
+                        ad_key = false;
                     }
                 }
             }
@@ -714,15 +782,26 @@ pub fn splice_media(input: SpliceInput<'_>) -> SpliceOutput {
         if first.is_none() {
             first = Some((msn, cc, s.discontinuity || forced));
         }
-        write_content(&mut body, pl, s, forced, after_ad, forced);
+        let resume = Resume {
+            after_ad,
+            ad_key,
+            clock: clock.as_deref(),
+        };
+        write_content(&mut body, pl, s, forced, resume, forced);
         written.push((msn, s.duration));
         max_duration = max_duration.max(s.duration);
         after_ad = false;
+        ad_key = false;
         i += 1;
     }
 
     for l in &pl.trailer {
-        if !cue::is_cue_line(l) {
+        // LL-HLS: parts of a segment still being made after an ad are content
+        // the ad replaces (or content that would follow it without its
+        // DISCONTINUITY): the whole segment comes on a later refresh.
+        let part_after_ad =
+            after_ad && (l.starts_with("#EXT-X-PART:") || l.starts_with("#EXT-X-PRELOAD-HINT:"));
+        if !cue::is_cue_line(l) && !part_after_ad {
             model::push_line(&mut body, l);
         }
     }
@@ -773,25 +852,54 @@ fn carry_over(line: &str) -> bool {
     !line.trim().is_empty() && !cue::is_cue_line(line) && !OWN.iter().any(|t| line.starts_with(t))
 }
 
+/// What a content segment written after ads must re-establish.
+#[derive(Clone, Copy)]
+struct Resume<'a> {
+    /// The previous segment written was an ad or slate.
+    after_ad: bool,
+    /// An ad's own key is in force.
+    ad_key: bool,
+    /// The content's wall clock per segment.
+    clock: Option<&'a [Option<UnixMillis>]>,
+}
+
 fn write_content(
     out: &mut String,
     pl: &MediaPlaylist,
     s: &Segment,
     forced_discontinuity: bool,
-    after_ad: bool,
+    resume: Resume<'_>,
     drop_markers: bool,
 ) {
     if forced_discontinuity && !s.discontinuity {
         model::push_line(out, DISCONTINUITY);
     }
-    if after_ad {
-        // Re-establish the content's key and map after ad segments.
-        for (sticky, tag) in [(s.key, KEY), (s.map, MAP)] {
-            if let Some(line) = pl.sticky_line(sticky) {
-                if !s.lines.iter().any(|l| l.starts_with(tag)) {
-                    model::push_line(out, line);
-                }
+    let index = pl
+        .segments
+        .first()
+        .map_or(0, |f| s.msn.saturating_sub(f.msn) as usize);
+    if resume.after_ad {
+        // Re-establish the content's keys (every KEYFORMAT in force, or the clear
+        // after an ad's own key) and map after ad segments.
+        if !s.lines.iter().any(|l| l.starts_with(KEY)) {
+            let keys = keys::keys_in_force(pl, index);
+            if keys.is_empty() && resume.ad_key {
+                model::push_line(out, "#EXT-X-KEY:METHOD=NONE");
             }
+            for k in keys {
+                model::push_line(out, k);
+            }
+        }
+        if let Some(line) = pl.sticky_line(s.map) {
+            if !s.lines.iter().any(|l| l.starts_with(MAP)) {
+                model::push_line(out, line);
+            }
+        }
+    }
+    // The content's own clock resumes after ads (and at a forced discontinuity).
+    if (resume.after_ad || forced_discontinuity) && !s.has_pdt {
+        if let Some(t) = resume.clock.and_then(|c| c.get(index).copied().flatten()) {
+            model::push_line(out, &pdt::pdt_line(t));
         }
     }
     for l in &s.lines {
