@@ -16,6 +16,12 @@ pub fn attribute<'a>(list: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// `RESOLUTION=WxH` of `list`, as (width, height).
+pub fn resolution<T: std::str::FromStr>(list: &str) -> Option<(T, T)> {
+    let (w, h) = attribute(list, "RESOLUTION")?.split_once(['x', 'X'])?;
+    Some((w.parse().ok()?, h.parse().ok()?))
+}
+
 struct AttrIter<'a> {
     rest: &'a str,
 }

@@ -219,10 +219,7 @@ pub fn parse_multivariant(text: &str) -> Result<MultivariantPlaylist, ParseError
                         line: i,
                         reason: "EXT-X-STREAM-INF without a numeric BANDWIDTH",
                     })?;
-                let resolution = attr::attribute(attrs, "RESOLUTION").and_then(|r| {
-                    let (w, h) = r.split_once(['x', 'X'])?;
-                    Some((w.parse().ok()?, h.parse().ok()?))
-                });
+                let resolution = attr::resolution(attrs);
                 variants.push(Variant {
                     uri_line: i,
                     uri: trimmed.to_string(),

@@ -102,10 +102,7 @@ fn iframe_variant(attrs: &str, uri_line: usize) -> Variant {
         bandwidth: attr::attribute(attrs, "BANDWIDTH")
             .and_then(|b| b.parse().ok())
             .unwrap_or(0),
-        resolution: attr::attribute(attrs, "RESOLUTION").and_then(|r| {
-            let (w, h) = r.split_once(['x', 'X'])?;
-            Some((w.parse().ok()?, h.parse().ok()?))
-        }),
+        resolution: attr::resolution(attrs),
         codecs: attr::attribute(attrs, "CODECS").map(str::to_string),
     }
 }
