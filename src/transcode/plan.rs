@@ -514,6 +514,10 @@ pub fn write_multivariant(
     out
 }
 
+/// Folder of the DASH segments beside the MPD (`dash/v0/init.mp4`...; see
+/// `store`): the SegmentTemplates name it, the MPD being at the output's root.
+pub const DASH_DIR: &str = "dash";
+
 fn iso_duration(secs: f64) -> String {
     format!("PT{:.3}S", secs)
 }
@@ -533,7 +537,7 @@ pub fn write_mpd(renditions: &[&Rendition], audio: Option<&AudioTarget>, plan: &
     );
     let _ = writeln!(
         out,
-        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\" frameRate=\"{}\">\n      <SegmentTemplate timescale=\"1000\" duration=\"{seg_ms}\" startNumber=\"1\" initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/seg-$Number$.m4s\"/>",
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\" frameRate=\"{}\">\n      <SegmentTemplate timescale=\"1000\" duration=\"{seg_ms}\" startNumber=\"1\" initialization=\"{DASH_DIR}/$RepresentationID$/init.mp4\" media=\"{DASH_DIR}/$RepresentationID$/seg-$Number$.m4s\"/>",
         rate(fps)
     );
     for r in renditions {
@@ -547,7 +551,7 @@ pub fn write_mpd(renditions: &[&Rendition], audio: Option<&AudioTarget>, plan: &
     if let Some(a) = audio {
         let _ = writeln!(
             out,
-            "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n      <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{}\"/>\n      <SegmentTemplate timescale=\"1000\" duration=\"{seg_ms}\" startNumber=\"1\" initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/seg-$Number$.m4s\"/>\n      <Representation id=\"a0\" codecs=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"{}\"/>\n    </AdaptationSet>",
+            "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n      <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{}\"/>\n      <SegmentTemplate timescale=\"1000\" duration=\"{seg_ms}\" startNumber=\"1\" initialization=\"{DASH_DIR}/$RepresentationID$/init.mp4\" media=\"{DASH_DIR}/$RepresentationID$/seg-$Number$.m4s\"/>\n      <Representation id=\"a0\" codecs=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"{}\"/>\n    </AdaptationSet>",
             a.channels,
             a.codec.codecs(),
             a.bitrate,
@@ -682,5 +686,18 @@ mod tests {
         .unwrap();
         assert!((ad.duration - 6.0).abs() < 1e-9);
         assert_eq!(ad.base_url, "http://h/a/");
+        // The segments are where the job puts them: `dash/{rendition}/` beside
+        // the MPD (they were once looked for beside it, where none is).
+        for set in ad.period.children_named("AdaptationSet") {
+            let t = set.child("SegmentTemplate").unwrap();
+            assert_eq!(
+                t.attr("initialization").as_deref(),
+                Some("dash/$RepresentationID$/init.mp4")
+            );
+            assert_eq!(
+                t.attr("media").as_deref(),
+                Some("dash/$RepresentationID$/seg-$Number$.m4s")
+            );
+        }
     }
 }
