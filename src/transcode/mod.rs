@@ -81,8 +81,8 @@ pub const CREATIVE_REFUSED: &str = "CREATIVE_REFUSED";
 
 /// Bumped when the outputs change for the same inputs (part of the profile hash).
 /// 2: the MPD's SegmentTemplates name the `dash/` folder (version 1 MPDs pointed
-/// beside it, where no segment is).
-const OUTPUT_VERSION: u32 = 2;
+/// beside it, where no segment is); 3: encoded video has no B-frames.
+const OUTPUT_VERSION: u32 = 3;
 /// How long a content profile is reused.
 const PROFILE_TTL: Duration = Duration::from_secs(600);
 /// How long a failure to build a profile is remembered.

@@ -285,13 +285,15 @@ pub fn encode_video_args(
                     "-level:v",
                     &level,
                 ]));
-                if r.profile == "baseline" {
-                    a.extend(s(&["-bf", "0"]));
-                }
+                // No B-frames: presentation starts at the first sample's decode
+                // time, so a DASH ad Period's media starts at its start (the CMAF
+                // segments have no edit list; with B-frames every ad Period began
+                // with a two-frame hole and a post-roll never reached its end).
+                a.extend(s(&["-bf", "0"]));
             }
             VideoCodec::Hevc => {
                 let params = format!(
-                    "level-idc={}:keyint={gop}:min-keyint={gop}:scenecut=0",
+                    "level-idc={}:keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0",
                     r.level
                 );
                 a.extend(s(&[
