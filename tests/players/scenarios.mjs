@@ -22,7 +22,7 @@
 //                 required); the run stops then. breaks/adAssets/slate/breakSec
 //                 are then not required of mid-rolls; adAssets still asks for
 //                 that many creatives fetched (ads-fetched)
-//   warmupSec   (HLS) before playing, throwaway sessions ask for the ads until one
+//   warmupSec   (HLS, DASH) before playing, throwaway sessions ask for the ads until one
 //               gets them (new creatives are transcoded on first sighting)
 //   ffmpegSeconds  bound for the ffmpeg decode (live, HLS); VOD decodes to the end
 //   joinGate    (live pre-roll) {playlist | mpd, limitSec}: start the player only
