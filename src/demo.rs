@@ -302,9 +302,8 @@ impl Demo {
                     .as_ref()
                     .map(|_| format!("{}/demo/media/dash/slate/manifest.mpd", self.base)),
                 ads_timeout_ms: 1_500,
-                // DASH sessions have no multivariant playlist of their own: the
-                // demo's DASH content has the same ladder as its HLS content.
-                transcode_profile_url: Some(format!("{}/demo/origin/vod/master.m3u8", self.base)),
+                // No transcode_profile_url: MP4 creatives are made like the
+                // session's own multivariant playlist (HLS) or MPD (DASH).
                 live_preroll_ads_url: preroll.then(|| {
                     format!(
                         "{}/demo/ads/vast?pod={PREROLL_POD}&dur=[session.avail_duration_secs]&sid=[session.id]&ua=[session.user_agent]",

@@ -225,18 +225,27 @@ fn write_ad_period(out: &mut String, content: &Element, ad: &DashAd, at: &Placed
             push_attr(out, "lang", l);
         }
         let mut i = 0;
+        // The content set's Label/Accessibility/Role replace the ad's.
+        let sep = format!("{inner}  ");
+        let mut desc = descriptors::Descriptors::of(cset, aset, &sep);
+        let replacing = desc.is_some();
         write_children(
             out,
             &aset.name,
             &aset.children,
             |e| {
                 if e.local_name() != "Representation" {
-                    return true;
+                    return !(replacing && descriptors::is_track_descriptor(e));
                 }
                 i += 1;
                 keep.as_ref().is_none_or(|k| k[i - 1])
             },
-            |out, _, e| write_element(out, e),
+            |out, _, e| {
+                if let Some(d) = desc.as_mut() {
+                    d.before(out, e);
+                }
+                write_element(out, e)
+            },
         );
     }
     out.push_str(indent);
@@ -816,6 +825,8 @@ fn insert_child(parent: &mut Element, child: Element, indent: &str) {
         [Node::Text(indent.to_string()), Node::Element(child)],
     );
 }
+
+mod descriptors;
 
 #[cfg(test)]
 mod tests;

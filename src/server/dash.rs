@@ -49,9 +49,11 @@ pub async fn dash(
     if !rest.ends_with(".mpd") {
         return Err(Error::BadRequest("a DASH path ends with .mpd".into()));
     }
-    let session = new_session(&channel, &req, None)?;
+    let mut session = new_session(&channel, &req, None)?;
     let origin = channel.origin_for(&session.player_params);
     let url = origin_url_under(&origin, &rest, None)?;
+    // The MPD describes the content: MP4 creatives are transcoded like it.
+    session.master_url = Some(url.to_string());
     // Fail now, with the origin's error, rather than on the redirected request.
     st.origin.get(&channel, &url, Purpose::Dash).await?;
     let sid = session.id.clone();

@@ -401,7 +401,10 @@ pub async fn create_session(
                 .map_err(|e| Error::BadRequest(format!("availSuppression: {e}")))?,
         );
     }
-    if matches!(fetched.manifest, Manifest::Multivariant(_)) {
+    if matches!(
+        fetched.manifest,
+        Manifest::Multivariant(_) | Manifest::Mpd(_)
+    ) {
         session.master_url = Some(url.to_string());
     }
     let sid = session.id.clone();

@@ -39,7 +39,8 @@ pub struct Session {
     pub client_ip: String,
     /// `[session.referer]`.
     pub referer: String,
-    /// The origin multivariant playlist the session started from, if any.
+    /// The origin multivariant playlist (HLS) or MPD (DASH) the session started
+    /// from, if any: the content the transcoder matches.
     pub master_url: Option<String>,
     /// Who reports ad impressions: us (server) or the player (client).
     #[serde(default)]

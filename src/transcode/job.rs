@@ -16,7 +16,7 @@ use super::ffmpeg::{has_encoder, run};
 use super::input::{sniff_container, REFUSED};
 use super::plan::{
     audio_args, dash_args, encode_video_args, hls_args, plan_job, remux_video_args, write_mpd,
-    write_multivariant, Plan, PlannedRendition,
+    write_multivariant, Plan, PlannedRendition, DASH_DIR,
 };
 use super::probe::{measure_loudness, probe_file};
 use super::profile::{Rendition, TargetProfile};
@@ -278,7 +278,7 @@ async fn package(
     out: &Path,
 ) -> Result<(), String> {
     let hls = out.join("hls").join(name);
-    let dash = out.join("dash").join(name);
+    let dash = out.join(DASH_DIR).join(name);
     for d in [&hls, &dash] {
         std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
     }
@@ -301,7 +301,7 @@ async fn package_audio(
     out: &Path,
 ) -> Result<(), String> {
     let Some(audio) = audio else { return Ok(()) };
-    let dir = out.join("dash").join("a0");
+    let dir = out.join(DASH_DIR).join("a0");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     ctx.ffmpeg(&dash_args(&path_str(audio), plan, &path_str(&dir)))
         .await

@@ -20,10 +20,12 @@
 //! - [`ffmpeg`]: running ffmpeg/ffprobe with a deadline.
 //! - [`probe`]: what a file holds; loudness.
 //! - [`profile`]: the target profile from the content.
+//! - [`dash_profile`]: the same from a content MPD.
 //! - [`plan`]: pure decisions and ffmpeg command lines.
 //! - [`job`]: one job end to end.
 //! - [`store`]: the segment store.
 
+pub mod dash_profile;
 pub mod ffmpeg;
 pub mod input;
 pub mod job;
@@ -78,7 +80,9 @@ fn failure(reason: &str) -> &'static str {
 pub const CREATIVE_REFUSED: &str = "CREATIVE_REFUSED";
 
 /// Bumped when the outputs change for the same inputs (part of the profile hash).
-const OUTPUT_VERSION: u32 = 1;
+/// 2: the MPD's SegmentTemplates name the `dash/` folder (version 1 MPDs pointed
+/// beside it, where no segment is); 3: encoded video has no B-frames.
+const OUTPUT_VERSION: u32 = 3;
 /// How long a content profile is reused.
 const PROFILE_TTL: Duration = Duration::from_secs(600);
 /// How long a failure to build a profile is remembered.
@@ -473,9 +477,9 @@ impl Transcoder {
         running.remove(&spec.key);
     }
 
-    /// The target profile for a session of a channel: from the session's
-    /// multivariant playlist, else the channel's `transcode_profile_url`. Cached per
-    /// channel and URL.
+    /// The target profile for a session of a channel: from the manifest the
+    /// session started from (a multivariant playlist or an MPD), else the channel's
+    /// `transcode_profile_url`. Cached per channel and URL.
     pub async fn profile_for(
         &self,
         channel: &Channel,
@@ -487,7 +491,8 @@ impl Transcoder {
             .or(channel.raw.transcode_profile_url.as_deref())
             .ok_or_else(|| {
                 ProfileError(
-                    "no multivariant playlist for the session and no transcode_profile_url".into(),
+                    "no multivariant playlist or MPD for the session and no transcode_profile_url"
+                        .into(),
                 )
             })?;
         let url = Url::parse(url).map_err(|e| ProfileError(format!("{url}: {e}")))?;

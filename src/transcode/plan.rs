@@ -285,13 +285,15 @@ pub fn encode_video_args(
                     "-level:v",
                     &level,
                 ]));
-                if r.profile == "baseline" {
-                    a.extend(s(&["-bf", "0"]));
-                }
+                // No B-frames: presentation starts at the first sample's decode
+                // time, so a DASH ad Period's media starts at its start (the CMAF
+                // segments have no edit list; with B-frames every ad Period began
+                // with a two-frame hole and a post-roll never reached its end).
+                a.extend(s(&["-bf", "0"]));
             }
             VideoCodec::Hevc => {
                 let params = format!(
-                    "level-idc={}:keyint={gop}:min-keyint={gop}:scenecut=0",
+                    "level-idc={}:keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0",
                     r.level
                 );
                 a.extend(s(&[
@@ -514,6 +516,10 @@ pub fn write_multivariant(
     out
 }
 
+/// Folder of the DASH segments beside the MPD (`dash/v0/init.mp4`...; see
+/// `store`): the SegmentTemplates name it, the MPD being at the output's root.
+pub const DASH_DIR: &str = "dash";
+
 fn iso_duration(secs: f64) -> String {
     format!("PT{:.3}S", secs)
 }
@@ -533,7 +539,7 @@ pub fn write_mpd(renditions: &[&Rendition], audio: Option<&AudioTarget>, plan: &
     );
     let _ = writeln!(
         out,
-        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\" frameRate=\"{}\">\n      <SegmentTemplate timescale=\"1000\" duration=\"{seg_ms}\" startNumber=\"1\" initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/seg-$Number$.m4s\"/>",
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\" frameRate=\"{}\">\n      <SegmentTemplate timescale=\"1000\" duration=\"{seg_ms}\" startNumber=\"1\" initialization=\"{DASH_DIR}/$RepresentationID$/init.mp4\" media=\"{DASH_DIR}/$RepresentationID$/seg-$Number$.m4s\"/>",
         rate(fps)
     );
     for r in renditions {
@@ -547,7 +553,7 @@ pub fn write_mpd(renditions: &[&Rendition], audio: Option<&AudioTarget>, plan: &
     if let Some(a) = audio {
         let _ = writeln!(
             out,
-            "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n      <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{}\"/>\n      <SegmentTemplate timescale=\"1000\" duration=\"{seg_ms}\" startNumber=\"1\" initialization=\"$RepresentationID$/init.mp4\" media=\"$RepresentationID$/seg-$Number$.m4s\"/>\n      <Representation id=\"a0\" codecs=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"{}\"/>\n    </AdaptationSet>",
+            "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n      <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{}\"/>\n      <SegmentTemplate timescale=\"1000\" duration=\"{seg_ms}\" startNumber=\"1\" initialization=\"{DASH_DIR}/$RepresentationID$/init.mp4\" media=\"{DASH_DIR}/$RepresentationID$/seg-$Number$.m4s\"/>\n      <Representation id=\"a0\" codecs=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"{}\"/>\n    </AdaptationSet>",
             a.channels,
             a.codec.codecs(),
             a.bitrate,
@@ -682,5 +688,18 @@ mod tests {
         .unwrap();
         assert!((ad.duration - 6.0).abs() < 1e-9);
         assert_eq!(ad.base_url, "http://h/a/");
+        // The segments are where the job puts them: `dash/{rendition}/` beside
+        // the MPD (they were once looked for beside it, where none is).
+        for set in ad.period.children_named("AdaptationSet") {
+            let t = set.child("SegmentTemplate").unwrap();
+            assert_eq!(
+                t.attr("initialization").as_deref(),
+                Some("dash/$RepresentationID$/init.mp4")
+            );
+            assert_eq!(
+                t.attr("media").as_deref(),
+                Some("dash/$RepresentationID$/seg-$Number$.m4s")
+            );
+        }
     }
 }

@@ -399,7 +399,7 @@ pub fn typical_segment_duration(durations: &[f64]) -> Option<f64> {
 // === I/O ===
 
 /// Fetch what a profile needs: the multivariant playlist at `url` (or a single
-/// media playlist), each variant's media playlist as needed, and one segment of
+/// media playlist, or an MPD, which alone is enough), each variant's media playlist as needed, and one segment of
 /// each variant the playlist does not fully describe (always the first, for the
 /// audio). Probing uses `work` for the downloaded segment.
 pub async fn fetch_profile(
@@ -413,6 +413,12 @@ pub async fn fetch_profile(
     let text = fetch_text(http, url.as_str(), timeout, 4 * 1024 * 1024, &[])
         .await
         .map_err(|e| err(url.as_str(), &e))?;
+    // An MPD says everything the profile needs (see `dash_profile`): no probe.
+    if text.trim_start().starts_with('<') {
+        let doc = crate::dash::parse(&text).map_err(|e| err(url.as_str(), &e))?;
+        return super::dash_profile::profile_from_mpd(&doc)
+            .map_err(|e| ProfileError(format!("{url}: {}", e.0)));
+    }
     let (variants, base) = match parse_playlist(&text).map_err(|e| err(url.as_str(), &e))? {
         Playlist::Multivariant(m) => (variants_of(&m.lines), url.clone()),
         Playlist::Media(_) => (

@@ -68,6 +68,8 @@ from mpegdash.parser import MPEGDASHParser
 MAX_PROBLEMS = 40
 EPS = 0.002  # seconds
 AD_DIR = "/demo/media/dash/ads/"
+# Transcoded creatives (MP4-only ads, issue #12) are served by splicepoint.
+TRANSCODED_AD_DIR = "/v1/ads/"
 SLATE_DIR = "/demo/media/dash/slate/"
 CONTENT_DIR = "/demo/origin/"
 
@@ -134,7 +136,7 @@ def session_of(mpd_url):
 
 def url_kind(url):
     path = urlsplit(resolve_reporting_url(url)[0]).path
-    if AD_DIR in path:
+    if AD_DIR in path or TRANSCODED_AD_DIR in path:
         return "ad"
     if SLATE_DIR in path:
         return "slate"

@@ -255,6 +255,24 @@ async function warmUp(url, limitSec) {
   return null;
 }
 
+// DASH (issue #12): the same with throwaway DASH sessions (fetch follows the
+// new-session redirect); ready once an MPD has an ad Period (`...-ad0`) whose
+// BaseURL is an ad.
+async function warmUpDash(url, limitSec) {
+  const start = Date.now();
+  while (Date.now() - start < limitSec * 1000) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const mpd = await r.text();
+      const ads = [...mpd.matchAll(/<Period [^>]*id="[^"]*-ad\d+"[^>]*>\s*<BaseURL>([^<]+)<\/BaseURL>/g)]
+        .filter((m) => category(new URL(m[1].replace(/&amp;/g, '&'), r.url).href) === 'ad');
+      if (ads.length) return Math.round((Date.now() - start) / 1000);
+    } catch { /* keep trying until the limit */ }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------- join gate
 // Live pre-roll: splicepoint places it where the session's player joins. The
 // harness starts the player only when a pre-roll of `sec` from there, and
@@ -364,6 +382,11 @@ async function playJob(job, ctx) {
   const url = base + (base.includes('?') ? (sc.query || '').replace(/^\?/, '&') : (sc.query || ''));
   const res = { checks: [], info: {}, url };
   const check = (name, ok, detail) => res.checks.push({ name, ok, detail });
+  if (sc.warmupSec && sc.format === 'dash') {
+    res.info.warmupSec = await warmUpDash(url, sc.warmupSec);
+    check('warm-up', res.info.warmupSec !== null, res.info.warmupSec === null
+      ? `no session got the transcoded ad within ${sc.warmupSec}s` : `ready after ${res.info.warmupSec}s`);
+  }
   if (sc.warmupSec && sc.format === 'hls') {
     // New creatives (MP4-only ads) are transcoded on first sighting: throwaway
     // sessions ask for them until one gets them, then the player's session does.

@@ -22,7 +22,7 @@
 //                 required); the run stops then. breaks/adAssets/slate/breakSec
 //                 are then not required of mid-rolls; adAssets still asks for
 //                 that many creatives fetched (ads-fetched)
-//   warmupSec   (HLS) before playing, throwaway sessions ask for the ads until one
+//   warmupSec   (HLS, DASH) before playing, throwaway sessions ask for the ads until one
 //               gets them (new creatives are transcoded on first sighting)
 //   ffmpegSeconds  bound for the ffmpeg decode (live, HLS); VOD decodes to the end
 //   joinGate    (live pre-roll) {playlist | mpd, limitSec}: start the player only
@@ -90,6 +90,16 @@ export const SCENARIOS = [
     rate: 1, timeoutSec: 100, joinGate: { mpd: '/demo/origin/dash/live/manifest.mpd', limitSec: 75 },
     expect: { preroll: { adAssets: 1, sec: 10, slate: false, leadInSec: 2.1 }, adAssets: 1 },
   },
+  // ---- issue #12, DASH shapes (dashshapes branch) ----
+  {
+    // The MP4-only ad on DASH: transcoded like the content MPD (the demo
+    // channels have no transcode_profile_url), then played in every break.
+    id: 'dash-vod-mp4-creative', stream: 'dash-vod', format: 'dash', query: '?pod=mp4', live: false,
+    rate: 4, timeoutSec: 100, warmupSec: 120,
+    expect: { breaks: 3, adAssets: 1, breakSec: 6 },
+    periods: ['vod-vod-0-ad0', 'vod', 'vod-vod-1-ad0', 'vod-vod-1-resume', 'vod-vod-2-ad0'],
+  },
+  // ---- end issue #12, DASH shapes ----
 ];
 
 // Deliberate faults: each entry re-runs a scenario with a corrupting
