@@ -130,7 +130,8 @@ async fn guided_vod_asset_lists_beacons_and_tracking() {
     let total: f64 = assets.iter().map(|a| a["DURATION"].as_f64().unwrap()).sum();
     assert!(total <= 30.5, "fitted to the VOD avail: {total}");
     for a in assets {
-        assert!(a["URI"].as_str().unwrap().starts_with("/v1/assets/"), "{a}");
+        let uri = a["URI"].as_str().unwrap();
+        assert!(uri.starts_with(&format!("{}/v1/assets/", env.base)), "{a}");
         assert!(a["X-AD-CREATIVE-SIGNALING"]["payload"][0]["tracking"].is_array());
     }
     // The same decision on a second ask.
@@ -259,7 +260,7 @@ async fn guided_live_playlist_is_shared_and_fetched_once() {
         assert!(assets[0]["URI"]
             .as_str()
             .unwrap()
-            .starts_with("/v1/assets/"));
+            .starts_with(&format!("{}/v1/assets/", env.base)));
         assert!(assets[0]["URI"]
             .as_str()
             .unwrap()

@@ -168,6 +168,34 @@ fn anchor(snap: &Snapshot) -> Option<(u64, f64)> {
     Some((m.parse().ok()?, p.parse().ok()?))
 }
 
+/// `scheme://host` of the request as the player addressed it (`Host`, and
+/// `X-Forwarded-Proto` from a proxy; `http` without it): asset URIs are absolute,
+/// since players resolve them against the page rather than the asset list
+/// (hls.js 1.7). Empty (relative URIs) when the host is not a plain host\[:port\]. Pure.
+pub fn request_base(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let plain = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !plain {
+        return String::new();
+    }
+    let proto = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .map(str::trim)
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{proto}://{host}")
+}
+
 /// What an asset-list request asks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssetQuery {
@@ -223,6 +251,7 @@ pub(super) async fn asset_list(
     snap: Snapshot,
     pm: &ParsedMedia,
     q: AssetQuery,
+    base: &str,
 ) -> Result<Response, Error> {
     let pl = &pm.playlist;
     let session = snap.session.clone();
@@ -282,7 +311,10 @@ pub(super) async fn asset_list(
         let r = ad_rendition(st, channel, url, &target).await;
         let uri = match session.reporting {
             ReportingMode::Server => {
-                format!("/v1/assets/{}/{hex_break}/{n}/master.m3u8", session.id)
+                format!(
+                    "{base}/v1/assets/{}/{hex_break}/{n}/master.m3u8",
+                    session.id
+                )
             }
             ReportingMode::Client => url.to_string(),
         };
@@ -469,6 +501,18 @@ mod tests {
         assert_eq!(session_is_guided(PlayerSelect, Some("guided")), Ok(true));
         assert_eq!(session_is_guided(PlayerSelect, Some("STITCHED")), Ok(false));
         assert!(session_is_guided(PlayerSelect, Some("both")).is_err());
+    }
+
+    #[test]
+    fn request_base_is_the_host_the_player_used() {
+        let mut h = axum::http::HeaderMap::new();
+        assert_eq!(request_base(&h), "");
+        h.insert(header::HOST, HeaderValue::from_static("cdn.example:8080"));
+        assert_eq!(request_base(&h), "http://cdn.example:8080");
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert_eq!(request_base(&h), "https://cdn.example:8080");
+        h.insert(header::HOST, HeaderValue::from_static("evil.example/x?"));
+        assert_eq!(request_base(&h), "");
     }
 
     #[test]

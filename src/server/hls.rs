@@ -130,7 +130,10 @@ pub async fn manifest(
     if snap.session.guided {
         if let Manifest::Media(pm) = &fetched.manifest {
             return match super::guided::parse_asset_query(req.uri().query()) {
-                Some(Ok(q)) => super::guided::asset_list(&st, &channel, snap, pm, q).await,
+                Some(Ok(q)) => {
+                    let base = super::guided::request_base(req.headers());
+                    super::guided::asset_list(&st, &channel, snap, pm, q, &base).await
+                }
                 Some(Err(e)) => Err(Error::BadRequest(e)),
                 None => {
                     Ok(super::guided::playlist(&st, &channel, &snap, &fetched, pm, &path).await)
