@@ -43,6 +43,7 @@ async fn seeded(store: &dyn SessionStore) -> SessionId {
             reporting: Default::default(),
             created_unix: 0,
             suppression: None,
+            guided: false,
         })
         .await;
     store

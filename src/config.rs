@@ -140,6 +140,23 @@ pub struct PlaybackConfig {
     pub origin_headers: BTreeMap<String, String>,
     /// Bounds on what one session's ad decisions may cost (`[ad_limits]`).
     pub ad_limits: AdLimits,
+    /// Stitched (the default), guided (HLS interstitials, issue #15) or chosen
+    /// per session (`player_select`).
+    pub insertion_mode: InsertionMode,
+}
+
+/// How a channel's sessions get their ads (MediaTailor's `InsertionMode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsertionMode {
+    /// Ads are stitched into each viewer's playlist.
+    #[default]
+    Stitched,
+    /// Every session is guided: one playlist for all, interstitials per break.
+    Guided,
+    /// Each session chooses (`"insertionMode"` in the POST body,
+    /// `aws.insertionMode=GUIDED` on an implicit session); stitched by default.
+    PlayerSelect,
 }
 
 impl Default for PlaybackConfig {
@@ -178,6 +195,7 @@ impl Default for PlaybackConfig {
             origin_query_params: Vec::new(),
             origin_headers: BTreeMap::new(),
             ad_limits: AdLimits::default(),
+            insertion_mode: InsertionMode::default(),
         }
     }
 }

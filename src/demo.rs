@@ -315,6 +315,9 @@ impl Demo {
                 } else {
                     PlaybackConfig::default().live_preroll_max_duration_secs
                 },
+                // Sessions choose: `?aws.insertionMode=GUIDED` makes a guided
+                // (HLS interstitials) session, as the `*-guided` streams do.
+                insertion_mode: crate::config::InsertionMode::PlayerSelect,
                 ..PlaybackConfig::default()
             };
             Ok(cfg.validate("<demo>", name)?)
@@ -348,6 +351,20 @@ impl Demo {
                 format!("{}/v1/dash/demo-vod/dash/vod/manifest.mpd", self.base),
             ));
         }
+        streams.push((
+            "hls-live-guided",
+            format!(
+                "{}/v1/master/demo-live/live/master.m3u8?aws.insertionMode=GUIDED",
+                self.base
+            ),
+        ));
+        streams.push((
+            "hls-vod-guided",
+            format!(
+                "{}/v1/master/demo-vod/vod/master.m3u8?aws.insertionMode=GUIDED",
+                self.base
+            ),
+        ));
         streams.push((
             "hls-live-preroll",
             format!("{}/v1/master/demo-live-preroll/live/master.m3u8", self.base),
@@ -713,6 +730,8 @@ mod tests {
                 "hls-vod",
                 "dash-live",
                 "dash-vod",
+                "hls-live-guided",
+                "hls-vod-guided",
                 "hls-live-preroll",
                 "dash-live-preroll"
             ]

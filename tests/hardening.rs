@@ -273,6 +273,7 @@ fn session(channel: &str, params: usize, len: usize) -> Session {
         reporting: ReportingMode::Server,
         created_unix: 0,
         suppression: None,
+        guided: false,
     }
 }
 

@@ -26,6 +26,7 @@ fn session() -> Session {
         reporting: Default::default(),
         created_unix: 1_700_000_000,
         suppression: None,
+        guided: false,
     }
 }
 

@@ -327,6 +327,7 @@ mod tests {
             reporting: Default::default(),
             created_unix: 0,
             suppression: None,
+            guided: false,
         };
         let vars = BTreeMap::from([("scte.cue".to_string(), "/DA=".to_string())]);
         let avail = Avail {

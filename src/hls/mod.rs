@@ -4,6 +4,7 @@
 
 pub mod attr;
 pub mod cue;
+pub mod interstitial;
 pub mod keys;
 pub mod model;
 pub mod pdt;

@@ -85,6 +85,10 @@ pub(super) fn new_session(
 ) -> Result<Session, Error> {
     let headers = req.headers();
     let mut params = player_params(req.uri().query())?;
+    // `aws.insertionMode=GUIDED` chooses the session's mode, not an ADS parameter.
+    let asked = params.remove(super::guided::INSERTION_MODE_PARAM);
+    let guided = super::guided::session_is_guided(channel.raw.insertion_mode, asked.as_deref())
+        .map_err(Error::BadRequest)?;
     channel
         .resolve_aliases(&mut params)
         .map_err(Error::BadRequest)?;
@@ -100,6 +104,7 @@ pub(super) fn new_session(
         reporting: ReportingMode::default(),
         created_unix: unix_now(),
         suppression: None,
+        guided,
     })
 }
 
@@ -123,6 +128,20 @@ pub async fn manifest(
     let query = channel.origin_query(req.uri().query());
     let url = origin_url_under(&origin, &path, query.as_deref())?;
     let fetched = st.origin.get(&channel, &url, Purpose::Content).await?;
+    if snap.session.guided {
+        if let Manifest::Media(pm) = &fetched.manifest {
+            return match super::guided::parse_asset_query(req.uri().query()) {
+                Some(Ok(q)) => {
+                    let base = super::guided::request_base(req.headers());
+                    super::guided::asset_list(&st, &channel, snap, pm, q, &base).await
+                }
+                Some(Err(e)) => Err(Error::BadRequest(e)),
+                None => {
+                    Ok(super::guided::playlist(&st, &channel, &snap, &fetched, pm, &path).await)
+                }
+            };
+        }
+    }
     match &fetched.manifest {
         Manifest::Multivariant(m) => {
             let base = format!("/v1/manifest/{}/{}/", channel.name, sid);
@@ -408,7 +427,7 @@ async fn build_fill(
 }
 
 /// The rendition of an ad (or slate) playlist that matches the content variant.
-async fn ad_rendition(
+pub(super) async fn ad_rendition(
     st: &AppState,
     channel: &Channel,
     url: &str,
@@ -588,7 +607,7 @@ fn client_ip(req: &Request<Body>) -> String {
         .unwrap_or_default()
 }
 
-fn playlist_response(text: String, cache_control: &str) -> Response {
+pub(super) fn playlist_response(text: String, cache_control: &str) -> Response {
     let mut resp = text.into_response();
     let h = resp.headers_mut();
     h.insert(

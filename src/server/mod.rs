@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod adstore;
 pub mod dash;
+pub mod guided;
 pub mod hls;
 pub mod report;
 pub mod shutdown;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/dash/{config}/{*rest}", get(dash::dash))
         .route("/v1/segment/{session}/{*rest}", get(report::segment))
         .route("/v1/tracking/{session}", get(report::tracking_doc))
+        .route("/v1/assets/{session}/{*rest}", get(guided::ad_playlist))
         .route(
             crate::hls::rendition::EMPTY_WEBVTT_PATH,
             get(hls::empty_webvtt),

@@ -272,7 +272,14 @@ pub async fn tracking_doc(
             starts.insert((b, n), v);
         }
     }
-    let mut resp = Json(tracking_json(&decisions, &starts)).into_response();
+    let mut doc = tracking_json(&decisions, &starts);
+    // Which mode the session has (guided: HLS interstitials, issue #15).
+    doc["insertionMode"] = if snap.session.guided {
+        "GUIDED".into()
+    } else {
+        "STITCHED".into()
+    };
+    let mut resp = Json(doc).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
@@ -290,6 +297,9 @@ pub struct SessionRequest {
     pub reporting_mode: Option<String>,
     /// Avail suppression settings (accepted, see the README).
     pub avail_suppression: Option<serde_json::Value>,
+    /// `GUIDED` or `STITCHED` (MediaTailor's field), where the configuration's
+    /// `insertion_mode` lets the session choose.
+    pub insertion_mode: Option<String>,
 }
 
 /// Read `availSuppression` in MediaTailor's form (`{"mode": "BEHIND_LIVE_EDGE",
@@ -395,6 +405,13 @@ pub async fn create_session(
     };
     let fetched = st.origin.get(&channel, &url, purpose).await?;
     session.reporting = reporting;
+    if body.insertion_mode.is_some() {
+        session.guided = super::guided::session_is_guided(
+            channel.raw.insertion_mode,
+            body.insertion_mode.as_deref(),
+        )
+        .map_err(Error::BadRequest)?;
+    }
     if let Some(v) = &body.avail_suppression {
         session.suppression = Some(
             parse_suppression(v)
@@ -408,6 +425,7 @@ pub async fn create_session(
         session.master_url = Some(url.to_string());
     }
     let sid = session.id.clone();
+    let guided = session.guided;
     let rest = url
         .as_str()
         .strip_prefix(origin.as_str())
@@ -423,6 +441,7 @@ pub async fn create_session(
     let mut resp = Json(serde_json::json!({
         "manifestUrl": manifest_url,
         "trackingUrl": format!("/v1/tracking/{sid}"),
+        "insertionMode": if guided { "GUIDED" } else { "STITCHED" },
     }))
     .into_response();
     resp.headers_mut()

@@ -50,6 +50,10 @@ pub struct AppState {
     /// What a session's multivariant playlist says of a media playlist, by
     /// (configuration, multivariant URL, media playlist path).
     pub targets: Cache<(String, String, String), VariantTarget>,
+    /// Guided (SGAI) media playlists, by (configuration, origin URL, file name):
+    /// the origin manifest each was written from and the text every guided
+    /// session of it gets (written again when the origin copy changes).
+    pub guided: Cache<String, (Arc<crate::origin::Fetched>, Arc<str>)>,
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// The configuration directory (serve mode): where the admin API writes.
@@ -118,6 +122,10 @@ impl AppState {
                 .time_to_live(RESOLVED_TTL)
                 .build(),
             targets: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(RESOLVED_TTL)
+                .build(),
+            guided: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(RESOLVED_TTL)
                 .build(),

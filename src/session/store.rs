@@ -52,6 +52,9 @@ pub struct Session {
     /// configuration's.
     #[serde(default)]
     pub suppression: Option<crate::config::AvailSuppression>,
+    /// A guided (SGAI) session: HLS interstitials instead of stitched ads (issue #15).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guided: bool,
 }
 
 /// Who fires the VAST beacons.

@@ -4,6 +4,7 @@
 //! Pure. [`plan`] holds the live/VOD splice with the continuity rules of DESIGN.md
 //! ("Live HLS: staying consistent across refreshes").
 
+pub mod guided;
 pub mod plan;
 pub mod request;
 

@@ -397,7 +397,7 @@ async function playJob(job, ctx) {
 
   let ffmpegP = null;
   const startFfmpeg = () => {
-    if (fault || args.noFfmpeg || sc.format !== 'hls') return;
+    if (fault || args.noFfmpeg || sc.noFfmpeg || sc.format !== 'hls') return;
     const secs = sc.live ? sc.ffmpegSeconds || 50 : null;
     ffmpegP = runFfmpeg(url, secs, path.join(jobDir, 'ffmpeg.log'), (sc.live ? (secs + 40) : 150) * 1000);
   };
@@ -491,6 +491,8 @@ async function playJob(job, ctx) {
       const t = Date.now() - jobStart;
       const wall = Date.now();
       if (status >= 400) network.errors.push(`HTTP ${status} ${u}`);
+      // a guided session's asset list (JSON at its playlist's URL): not a manifest
+      if (u.includes('sgai.break=')) { network.assetLists = (network.assetLists || 0) + 1; return; }
       if (isManifestResponse(u, resp.headers()['content-type'])) {
         const n = ++manN;
         network.pending.push(resp.text().then((body) => {
@@ -541,13 +543,15 @@ async function playJob(job, ctx) {
       startFfmpeg();
     }
     await page.evaluate((cfg) => window.__sp.start(cfg), {
-      player: player.name, url, rate: sc.rate || 1, label: `${job.id}`, playerConfig: player.config || {},
+      player: player.name, url, rate: sc.rate || 1, label: `${job.id}`,
+      playerConfig: Object.assign({}, player.config || {}, (sc.playerConfig || {})[player.name] || {}),
     });
 
     // ---- poll until done
     const deadline = jobStart + gateMs + (fault ? Math.min(sc.timeoutSec, 90) : sc.timeoutSec) * 1000;
     let stopReason = 'timeout';
     let firstCt = null;
+    let guidedDoneAt = null;
     let lastCt = -1, lastProgress = Date.now();
     while (Date.now() < deadline) {
       await sleep(250);
@@ -569,7 +573,25 @@ async function playJob(job, ctx) {
         }
       }
       if (st.fatal) { stopReason = 'fatal error'; await sleep(500); break; }
+      if (!sc.live && sc.expect.guided) {
+        // guided VOD: a post-roll plays after the content's end
+        const done = new Set(st.interstitials.filter((e) => e.name === 'INTERSTITIAL_ENDED').map((e) => e.id));
+        if (done.size >= sc.expect.guided.interstitials) {
+          guidedDoneAt = guidedDoneAt || Date.now();
+          if (st.ended || Date.now() - guidedDoneAt > 2000) { stopReason = 'interstitials done'; await sleep(300); break; }
+        }
+        continue;
+      }
       if (!sc.live) { if (st.ended) { stopReason = 'ended'; await sleep(300); break; } continue; }
+      // guided live: stop once enough interstitials ended and content played on
+      if (sc.expect.guided) {
+        const ended = new Set(st.interstitials.filter((e) => e.name === 'INTERSTITIAL_ENDED').map((e) => e.id));
+        if (ended.size >= sc.expect.guided.interstitials) {
+          guidedDoneAt = guidedDoneAt || Date.now();
+          if (Date.now() - guidedDoneAt >= (POST_BREAK_CONTENT_SEC + 1) * 1000) { stopReason = 'interstitials done'; break; }
+        }
+        continue;
+      }
       // live pre-roll: stop once it went by and content played on (or when
       // content played first: no pre-roll will come)
       if (sc.expect.preroll) {
@@ -613,6 +635,7 @@ async function playJob(job, ctx) {
   const man = await checkManifests(manDir, sc.live, sc.format);
   if (log) {
     if (sc.format === 'dash') evaluateDash(sc, log, network, res, check, man);
+    else if (sc.expect.guided) evaluateGuided(sc, log, network, res, check);
     else evaluate(sc, log, network, res, check);
   }
   if (fault) {
@@ -768,6 +791,83 @@ function evaluate(sc, log, network, res, check) {
   checkFetched(sc, network, res, check);
 }
 
+// Guided sessions (HLS interstitials): the player's own interstitial events
+// for every break (started, asset started / ended, ended), the primary resuming
+// at the event's resume time (live: on the live timeline; VOD: where it left),
+// the ad segments fetched, and the common checks (frames, errors, stalls).
+function evaluateGuided(sc, log, network, res, check) {
+  const { info } = res;
+  evaluateCommon(sc, log, network, res, check);
+  // An interstitial not appended in place plays in a new MediaSource: currentTime
+  // switches to the asset's timeline and back, and the frame counter restarts. So
+  // those switches are not jumps, and frames are summed across the restarts.
+  const a = analyseSamples(log.samples);
+  if (a.baselineIdx >= 0) {
+    let frames = 0;
+    for (let i = a.baselineIdx + 1; i < log.samples.length; i++) {
+      const p = log.samples[i - 1], q = log.samples[i];
+      if (p.frames == null || q.frames == null) continue;
+      // an interval with a timeline switch is left out of both counts (as
+      // analyseSamples leaves its time out of the played duration)
+      const dc = q.ct - p.ct;
+      const maxStep = ((q.t - p.t) / 1000) * Math.max(p.rate, q.rate, 0.01) * 1.5 + 0.3;
+      if (dc < -0.05 || dc > maxStep || q.frames < p.frames) continue;
+      frames += q.frames - p.frames;
+    }
+    const dev = a.expectedFrames ? (frames - a.expectedFrames) / a.expectedFrames : 1;
+    info.frames = frames;
+    info.frameDev = `${(dev * 100).toFixed(1)}%`;
+    const switches = a.jumps.length;
+    res.checks = res.checks.filter((c) => c.name !== 'frames' && c.name !== 'no-jump');
+    check('frames', a.played > 2 && Math.abs(dev) <= FRAME_TOLERANCE,
+      `${frames} decoded vs ${Math.round(a.expectedFrames)} expected for ${r2(a.played)}s played (${(dev * 100).toFixed(1)}%; ${switches} timeline switch(es))`);
+  }
+  info.assetLists = network.assetLists || 0;
+  const evs = log.events.filter((e) => e.name.startsWith('INTERSTITIAL') || e.name === 'ASSET_LIST_LOADED');
+  const byId = new Map();
+  for (const e of evs) {
+    const id = e.data && e.data.id;
+    if (!id) continue;
+    if (!byId.has(id)) byId.set(id, { started: 0, assetStarted: 0, assetEnded: 0, ended: 0, assets: null, errors: [] });
+    const x = byId.get(id);
+    if (e.name === 'INTERSTITIAL_STARTED') x.started++;
+    if (e.name === 'INTERSTITIAL_ASSET_STARTED') x.assetStarted++;
+    if (e.name === 'INTERSTITIAL_ASSET_ENDED') x.assetEnded++;
+    if (e.name === 'INTERSTITIAL_ENDED') x.ended++;
+    if (e.name === 'INTERSTITIAL_ASSET_ERROR') x.errors.push(e.data.error);
+    if (e.name === 'ASSET_LIST_LOADED') x.assets = e.data.assets;
+  }
+  const complete = [...byId.entries()].filter(([, x]) => x.started && x.assetStarted && x.assetEnded && x.ended && !x.errors.length);
+  info.interstitials = [...byId.entries()].map(([id, x]) => `${id}:${x.started}/${x.assetStarted}/${x.assetEnded}/${x.ended}${x.assets !== null ? `(${x.assets}a)` : ''}`).join(' ');
+  const need = sc.expect.guided.interstitials;
+  check('interstitial-events', complete.length >= need,
+    `${complete.length}/${need} interstitials with STARTED, ASSET_STARTED, ASSET_ENDED and ENDED: ${info.interstitials || 'none'}${[...byId.values()].some((x) => x.errors.length) ? `; asset errors: ${[...byId.values()].flatMap((x) => x.errors).slice(0, 2).join(' | ')}` : ''}`);
+  // resume point: the primary's position when it resumes, against the event's resume time
+  const resumes = [];
+  for (let i = 0; i < evs.length; i++) {
+    if (evs[i].name !== 'INTERSTITIAL_ENDED' || evs[i].data.resume === null) continue;
+    const r = evs.slice(i + 1).find((e) => e.name === 'INTERSTITIALS_PRIMARY_RESUMED');
+    if (!r || r.data.primary === null) continue;
+    resumes.push({ id: evs[i].data.id, want: evs[i].data.resume, got: r.data.primary, inPlace: evs[i].data.inPlace });
+  }
+  info.resumes = resumes.map((x) => `${x.id}@${r2(x.want)}->${r2(x.got)}${x.inPlace ? '(in place)' : ''}`).join(' ');
+  const off = resumes.filter((x) => Math.abs(x.got - x.want) > sc.expect.guided.resumeSec);
+  // a post-roll has no content to resume
+  const needResumes = sc.expect.guided.resumes ?? need;
+  check('resume-point', resumes.length >= needResumes && off.length === 0,
+    `${resumes.length}/${needResumes} resumes measured${off.length ? `; off: ${off.map((x) => `${x.id} resumed at ${r2(x.got)}, expected ${r2(x.want)}`).join(', ')}` : ''}: ${info.resumes || 'none'}`);
+  if (!sc.live) {
+    const ended = log.events.some((e) => e.name === 'ended');
+    check('ended', ended, ended ? '' : `VOD did not reach ended (stop: ${info.stopReason})`);
+  } else {
+    // content after the last interstitial (the primary played on)
+    const last = resumes[resumes.length - 1];
+    const lastSample = log.samples[log.samples.length - 1];
+    check('content-after', !!last && !!lastSample && lastSample.ct > last.got, last ? `played to ${lastSample ? r2(lastSample.ct) : '-'}` : 'no resume measured');
+  }
+  checkFetched(sc, network, res, check);
+}
+
 // DASH: the same player checks, with Periods in place of discontinuities.
 // man.timeline: every Period the session's MPDs published (check_mpds.py).
 function evaluateDash(sc, log, network, res, check, man) {
@@ -849,6 +949,7 @@ function summarise(job, res) {
     `ads=${i.adSegments ?? '-'}`, `slate=${i.slateSegments ?? '-'}`, `breaks=${(i.breaks || []).length}`,
     ...(job.scenario.expect.preroll ? [`preroll=${i.preroll ? i.preroll.replace(/ /g, '_') : '-'}`, `contentAfter=${i.contentAfterPreroll ?? '-'}s`] : []),
     ...(i.joinWait != null ? [`joinWait=${i.joinWait}s`] : []),
+    ...(job.scenario.expect.guided ? [`interstitials=${(i.interstitials || '-').replace(/ /g, ',')}`, `resumes=${(i.resumes || '-').replace(/ /g, ',')}`] : []),
     dash ? `mpds=${i.manifests ?? '-'}` : `manifests=${i.manifests ?? '-'}(variant pairs ${i.variantPairs ?? 0})`,
     `${dash ? 'maxMpdMs' : 'maxPlaylistMs'}=${i.maxManifestMs ?? '-'}`,
   ];

@@ -30,6 +30,13 @@
 //               it; DASH: not past its Period's end), reading the break schedule
 //               from the origin media playlist / MPD at that path; no such moment
 //               within limitSec is a FAIL (see waitForClearJoin in run.mjs)
+//   guided      (HLS interstitials, guided sessions) {interstitials, resumes, resumeSec}:
+//               that many interstitials must each fire INTERSTITIAL_STARTED,
+//               INTERSTITIAL_ASSET_STARTED / ENDED and INTERSTITIAL_ENDED, and
+//               the primary must resume (`resumes` times: a post-roll has no
+//               content after it) within resumeSec of the event's resume time
+//               (live: on the live timeline; VOD: where it left)
+//   playerConfig  {player name: config} merged over that player's configuration
 //   periods     (DASH VOD) the Period ids playback must go through, in order
 //               (DASH live: derived from expect, see periodBreaks in lib/checks.mjs)
 export const BREAK_EVERY = 30; // --break-every passed to `splicepoint demo`
@@ -69,6 +76,12 @@ export const SCENARIOS = [
     id: 'hls-live-preroll', stream: 'hls-live-preroll', format: 'hls', query: '?pod=single', live: true,
     rate: 1, timeoutSec: 100, ffmpegSeconds: 50,
     expect: { preroll: { adAssets: 1, sec: 10, slate: false }, adAssets: 1 },
+  },
+  {
+    // guided VOD: pre-, mid- and post-roll interstitials, content resumes where it left
+    id: 'hls-vod-guided', stream: 'hls-vod-guided', format: 'hls', query: '', live: false,
+    rate: 4, timeoutSec: 110, noFfmpeg: true,
+    expect: { adAssets: 2, guided: { interstitials: 3, resumes: 2, resumeSec: 1.0 } },
   },
   {
     id: 'dash-live-midroll', stream: 'dash-live', format: 'dash', query: '?pod=single', live: true,

@@ -24,6 +24,7 @@ fn session(created_unix: u64) -> Arc<Session> {
         reporting: ReportingMode::Server,
         created_unix,
         suppression: None,
+        guided: false,
     })
 }
 

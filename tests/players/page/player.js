@@ -59,7 +59,14 @@
       start(video, url, cfg) {
         const Hls = window.Hls;
         if (!Hls || !Hls.isSupported()) throw new Error('hls.js not supported in this browser');
-        const hls = new Hls(Object.assign({ debug: false, enableWorker: true }, cfg.playerConfig || {}));
+        // hls.js's own lines about interstitials (at most 300) go to the event log
+        let logged = 0;
+        const keep = (level) => (...a) => {
+          const line = a.map(String).join(' ');
+          if (logged < 300 && /nterstitial|asset/i.test(line)) { logged++; rec.event('hls-log', `${level}: ${line.slice(0, 300)}`); }
+        };
+        const logger = { debug: () => {}, log: keep('log'), info: keep('info'), warn: keep('warn'), error: keep('error') };
+        const hls = new Hls(Object.assign({ debug: logger, enableWorker: true }, cfg.playerConfig || {}));
         const E = Hls.Events;
         hls.on(E.MANIFEST_PARSED, (_, d) => rec.event('manifest-parsed', { levels: d.levels.length }));
         hls.on(E.LEVEL_LOADED, (_, d) => {
@@ -77,6 +84,36 @@
           reason: d.reason || (d.error && d.error.message) || (d.response && `HTTP ${d.response.code}`) || null,
           url: (d.frag && d.frag.url) || d.url || (d.context && d.context.url) || null,
         }));
+        // HLS interstitials (guided sessions): every interstitial event, with the
+        // event's start and resume times and the primary's position then.
+        for (const name of ['ASSET_LIST_LOADED', 'INTERSTITIAL_STARTED', 'INTERSTITIAL_ASSET_STARTED',
+          'INTERSTITIAL_ASSET_ENDED', 'INTERSTITIAL_ASSET_ERROR', 'INTERSTITIAL_ENDED', 'INTERSTITIALS_PRIMARY_RESUMED']) {
+          if (!E[name]) continue;
+          hls.on(E[name], (_, d) => {
+            const ev = d && d.event;
+            const im = hls.interstitialsManager;
+            rec.event(name, {
+              id: ev ? ev.identifier : null,
+              start: ev ? ev.startTime : null,
+              resume: ev ? ev.resumeTime : null,
+              inPlace: ev ? !!ev.appendInPlace : null,
+              asset: d && d.assetListIndex !== undefined ? d.assetListIndex : null,
+              assets: d && d.assetListResponse && Array.isArray(d.assetListResponse.ASSETS) ? d.assetListResponse.ASSETS.length : null,
+              primary: im && im.primary ? im.primary.currentTime : null,
+              ct: video.currentTime,
+              error: d && d.error ? String(d.error.message || d.error) : null,
+            });
+          });
+        }
+        // A post-roll starts after the content ended (the element paused): play on,
+        // as a player's UI does for the next item.
+        video.addEventListener('loadedmetadata', () => {
+          const im = hls.interstitialsManager;
+          if (video.paused && im && im.playingAsset) {
+            const p = video.play();
+            if (p && p.catch) p.catch(() => {});
+          }
+        });
         hls.loadSource(url);
         hls.attachMedia(video);
         window.__hls = hls;
@@ -259,6 +296,9 @@
         ct: video.currentTime, ended: video.ended, paused: video.paused,
         fatal: log.errors.filter((e) => e.fatal).length,
         changed: changed.map((f) => ({ sn: f.sn, cc: f.cc, url: f.url, start: f.start, duration: f.duration, period: f.period })),
+        interstitials: log.events.filter((e) => e.name.startsWith('INTERSTITIAL')).map((e) => ({ name: e.name, id: e.data && e.data.id })),
+        primary: window.__hls && window.__hls.interstitialsManager && window.__hls.interstitialsManager.primary
+          ? window.__hls.interstitialsManager.primary.currentTime : null,
       };
     },
     dump() { return log; },
