@@ -172,6 +172,80 @@ async fn contract(store: &dyn SessionStore) {
         .merge_records(&unknown, vec![record("b1", 1, 1, None)])
         .await;
     assert!(store.records(&unknown).await.is_empty());
+    forgetting(store).await;
+}
+
+/// A live session forgets the breaks that ended a window ago: records,
+/// decisions and every value of theirs go in the one write, the newest
+/// completed break stays (the numbering goes on from it), and the count of
+/// forgotten breaks is kept for the next break's index.
+async fn forgetting(store: &dyn SessionStore) {
+    let s = session();
+    let id = s.id.clone();
+    store.create(s).await;
+    let breaks = [("old", 10, 20), ("mid", 30, 40), ("new", 50, 60)];
+    for (b, start, end) in breaks {
+        store.put_decision_if_absent(&id, b, decision(30.0)).await;
+        let hex_id = splicepoint::session::id::hex(b.as_bytes());
+        for key in [
+            format!("adstart/{hex_id}/0"),
+            format!("filler/{hex_id}"),
+            format!("beacon/{b}/0/start"),
+        ] {
+            assert!(store.set_once(&id, &key, "1").await);
+        }
+        store
+            .merge_records(&id, vec![record(b, start, start, Some(end))])
+            .await;
+    }
+    store
+        .merge_records(&id, vec![record("open", 70, 70, None)])
+        .await;
+    assert!(store.set_once(&id, "timeline", "1:0").await);
+    let forget = |before| splicepoint::session::store::Changes {
+        forget_before: Some(before),
+        ..Default::default()
+    };
+    // Nothing ended before 15: nothing forgotten.
+    store.apply(&id, forget(15)).await;
+    let snap = store.snapshot(&id).await.unwrap();
+    assert_eq!(snap.records.len(), 4);
+    assert!(!snap.values.contains_key("forgotten"));
+    // "old" and "mid" ended before 45: forgotten; "new" and "open" stay.
+    store.apply(&id, forget(45)).await;
+    let snap = store.snapshot(&id).await.unwrap();
+    let mut ids: Vec<_> = snap.records.iter().map(|r| r.break_id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["new", "open"]);
+    let mut decided: Vec<_> = snap.decisions.keys().map(String::as_str).collect();
+    decided.sort();
+    assert_eq!(decided, ["new"]);
+    assert_eq!(snap.values.get("forgotten").map(String::as_str), Some("2"));
+    for b in ["old", "mid"] {
+        assert!(store.decision(&id, b).await.is_none(), "{b} decision");
+        assert!(store.values(&id, &format!("beacon/{b}/")).await.is_empty());
+        let hex_id = splicepoint::session::id::hex(b.as_bytes());
+        assert!(store
+            .values(&id, &format!("adstart/{hex_id}/"))
+            .await
+            .is_empty());
+        assert!(store
+            .value(&id, &format!("filler/{hex_id}"))
+            .await
+            .is_none());
+    }
+    let hex_new = splicepoint::session::id::hex(b"new");
+    assert!(store
+        .value(&id, &format!("filler/{hex_new}"))
+        .await
+        .is_some());
+    assert!(store.value(&id, "beacon/new/0/start").await.is_some());
+    assert!(store.value(&id, "timeline").await.is_some());
+    // Again: nothing left to forget, the count stands.
+    store.apply(&id, forget(45)).await;
+    let snap = store.snapshot(&id).await.unwrap();
+    assert_eq!(snap.records.len(), 2);
+    assert_eq!(snap.values.get("forgotten").map(String::as_str), Some("2"));
 }
 
 #[tokio::test]

@@ -148,7 +148,7 @@ pub async fn segment(
     if let (ReportingMode::Server, Some(index)) = (session.reporting, index) {
         let mut urls = Vec::new();
         for event in tracking::events_reached(index, count) {
-            let key = format!("beacon/{break_id}/{ad_index}/{event}");
+            let key = crate::stitch::request::beacon_key(&break_id, ad_index, event);
             if st.sessions.set_once(&sid, &key, "").await {
                 let frac = tracking::LINEAR_EVENTS
                     .iter()

@@ -124,17 +124,21 @@ return out
 ";
 
 /// A manifest request's write (see [`SessionStore::apply`]): break records merged
-/// (see [`SessionStore::merge_records`]; only the newest `keep` completed ones
-/// are kept), then values set, then values set unless set; returns the
-/// standing values of the latter (flat: key, value, ...). ARGV: keep, record
-/// count, 4 per record (break id, record JSON, anchor
-/// `"{msn} {offset}"`, done JSON or ""), value count, 2 per value, once
-/// count, 2 per once value.
+/// (see [`SessionStore::merge_records`]), completed breaks forgotten as
+/// [`merge_records`](super::store::merge_records) says (those that ended before
+/// `before`; beyond the newest `keep`, the oldest) with their
+/// decisions and values, then values set, then values set unless set; returns the
+/// standing values of the latter (flat: key, value, ...) and the forgotten break ids. ARGV: keep, before (0:
+/// none), record count, 4 per record (break id, record JSON, anchor
+/// `"{msn} {offset}"`, done JSON or ""), value count, 2 per value, once count, 2
+/// per once value.
 const APPLY: &str = r"
 local key = KEYS[1]
-if redis.call('HEXISTS', key, 'session') == 0 then return {} end
-local n = tonumber(ARGV[2])
-local i = 3
+if redis.call('HEXISTS', key, 'session') == 0 then return {{}, {}} end
+local before = tonumber(ARGV[2])
+local forget = {}
+local n = tonumber(ARGV[3])
+local i = 4
 for _ = 1, n do
   local id = ARGV[i]
   redis.call('HSETNX', key, 'r:' .. id, ARGV[i + 1])
@@ -146,24 +150,46 @@ for _ = 1, n do
   if ARGV[i + 3] ~= '' then redis.call('HSETNX', key, 'x:' .. id, ARGV[i + 3]) end
   i = i + 4
 end
-if n > 0 then
+if n > 0 or before > 0 then
   local keep = tonumber(ARGV[1])
   local done = {}
   for _, f in ipairs(redis.call('HKEYS', key)) do
     if string.sub(f, 1, 2) == 'x:' then
       local id = string.sub(f, 3)
       local rec = redis.call('HGET', key, 'r:' .. id)
-      local msn = 0
-      if rec then msn = cjson.decode(rec)['origin_start_msn'] or 0 end
-      table.insert(done, {id, msn})
+      local start = 0
+      if rec then start = cjson.decode(rec)['origin_start_msn'] or 0 end
+      local fin = cjson.decode(redis.call('HGET', key, f))['origin_end_msn'] or 0
+      table.insert(done, {id, start, fin})
     end
   end
-  if #done > keep then
-    table.sort(done, function(a, b) return a[2] < b[2] end)
-    for m = 1, #done - keep do
-      local id = done[m][1]
-      redis.call('HDEL', key, 'r:' .. id, 'a:' .. id, 'x:' .. id)
+  local kept = {}
+  for _, d in ipairs(done) do
+    if d[3] < before then
+      table.insert(forget, d[1])
+    else
+      table.insert(kept, d)
     end
+  end
+  if #kept > keep then
+    table.sort(kept, function(a, b) return a[2] < b[2] end)
+    for m = 1, #kept - keep do table.insert(forget, kept[m][1]) end
+  end
+  if #forget > 0 then
+    local prefixes = {}
+    for _, id in ipairs(forget) do
+      redis.call('HDEL', key, 'r:' .. id, 'a:' .. id, 'x:' .. id, 'd:' .. id)
+      local hex = string.gsub(id, '.', function(c) return string.format('%02x', string.byte(c)) end)
+      table.insert(prefixes, 'v:adstart/' .. hex .. '/')
+      table.insert(prefixes, 'v:filler/' .. hex)
+      table.insert(prefixes, 'v:beacon/' .. id .. '/')
+    end
+    for _, f in ipairs(redis.call('HKEYS', key)) do
+      for _, p in ipairs(prefixes) do
+        if string.sub(f, 1, #p) == p then redis.call('HDEL', key, f) break end
+      end
+    end
+    redis.call('HINCRBY', key, 'v:forgotten', #forget)
   end
 end
 local nv = tonumber(ARGV[i])
@@ -182,7 +208,7 @@ for _ = 1, no do
   table.insert(out, redis.call('HGET', key, f))
   i = i + 2
 end
-return out
+return {out, forget}
 ";
 
 /// What this instance keeps of a session it served: the session itself (it
@@ -515,6 +541,8 @@ impl SessionStore for RedisStore {
             {
                 let mut l = local.lock().unwrap_or_else(|e| e.into_inner());
                 l.session = Some(session.clone());
+                // Forgotten breaks' decisions are no longer in Redis.
+                l.decisions.retain(|b, _| decisions.contains_key(b));
                 for (b, d) in &decisions {
                     l.decisions.entry(b.clone()).or_insert_with(|| d.clone());
                 }
@@ -537,7 +565,9 @@ impl SessionStore for RedisStore {
         Box::pin(async move {
             let mut con = self.con.clone();
             let mut call = self.apply.key(self.key(&id));
-            call.arg(KEEP_DONE_RECORDS).arg(changes.records.len());
+            call.arg(KEEP_DONE_RECORDS)
+                .arg(changes.forget_before.unwrap_or(0))
+                .arg(changes.records.len());
             for u in &changes.records {
                 let record = serde_json::to_string(u).unwrap_or_default();
                 let done = u
@@ -557,8 +587,18 @@ impl SessionStore for RedisStore {
             for (k, v) in &changes.once {
                 call.arg(k).arg(v);
             }
-            let r: redis::RedisResult<Vec<Option<String>>> = call.invoke_async(&mut con).await;
-            let flat = self.failed("apply", r).unwrap_or_default();
+            let r: redis::RedisResult<(Vec<Option<String>>, Vec<String>)> =
+                call.invoke_async(&mut con).await;
+            let (flat, forgotten) = self.failed("apply", r).unwrap_or_default();
+            if !forgotten.is_empty() {
+                for b in &forgotten {
+                    self.decisions.invalidate(&(id.clone(), b.clone())).await;
+                }
+                if let Some(local) = self.local.get(&id).await {
+                    let mut l = local.lock().unwrap_or_else(|e| e.into_inner());
+                    l.decisions.retain(|b, _| !forgotten.contains(b));
+                }
+            }
             let mut standing = std::collections::BTreeMap::new();
             let mut it = flat.into_iter();
             while let (Some(Some(k)), Some(Some(v))) = (it.next(), it.next()) {

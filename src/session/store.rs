@@ -165,12 +165,19 @@ pub struct Changes {
     pub values: Vec<(String, String)>,
     /// Values to set unless set (the first writer wins).
     pub once: Vec<(String, String)>,
+    /// Forget completed breaks that ended before this origin media sequence
+    /// number (all but the newest completed one): their records, decisions and
+    /// values. See [`merge_records`].
+    pub forget_before: Option<u64>,
 }
 
 impl Changes {
     /// Nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.values.is_empty() && self.once.is_empty()
+        self.records.is_empty()
+            && self.values.is_empty()
+            && self.once.is_empty()
+            && self.forget_before.is_none()
     }
 }
 
@@ -182,6 +189,7 @@ pub const PLAN_VALUES: &[&str] = &[
     crate::stitch::request::DASH_PREROLL_AT,
     crate::stitch::request::AD_START,
     crate::stitch::request::FILLER,
+    crate::stitch::request::FORGOTTEN,
 ];
 
 /// Whether a value key is one a manifest request reads.
@@ -535,8 +543,17 @@ impl MemoryStore {
     }
 }
 
-/// Merge `updates` into `records` (see [`SessionStore::merge_records`]).
-pub fn merge_records(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) {
+/// Merge `updates` into `records` (see [`SessionStore::merge_records`]), then
+/// forget the completed breaks that no longer matter, and return their ids: with
+/// `forget_before`, those that ended before that origin media sequence number
+/// (see [`crate::stitch::request::forget_before`]); and beyond the newest
+/// [`KEEP_DONE_RECORDS`] completed ones, the oldest.
+/// The caller drops their decisions and values too ([`forget_break_state`]).
+pub fn merge_records(
+    records: &mut Vec<BreakRecord>,
+    updates: Vec<BreakRecord>,
+    forget_before: Option<u64>,
+) -> Vec<String> {
     for u in updates {
         match records.iter_mut().find(|r| r.break_id == u.break_id) {
             None => records.push(u),
@@ -551,6 +568,16 @@ pub fn merge_records(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) 
             }
         }
     }
+    let mut forgotten = Vec::new();
+    if let Some(before) = forget_before {
+        records.retain(|r| match r.done {
+            Some(d) if d.origin_end_msn < before => {
+                forgotten.push(r.break_id.clone());
+                false
+            }
+            _ => true,
+        });
+    }
     let done = records.iter().filter(|r| r.done.is_some()).count();
     if done > KEEP_DONE_RECORDS {
         records.sort_by_key(|r| r.origin_start_msn);
@@ -558,6 +585,7 @@ pub fn merge_records(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) 
         records.retain(|r| {
             if drop > 0 && r.done.is_some() {
                 drop -= 1;
+                forgotten.push(r.break_id.clone());
                 false
             } else {
                 true
@@ -565,6 +593,36 @@ pub fn merge_records(records: &mut Vec<BreakRecord>, updates: Vec<BreakRecord>) 
         });
     }
     records.shrink_to_fit();
+    forgotten
+}
+
+/// Drop what a session holds for the forgotten breaks `ids` (see
+/// [`merge_records`]): their decisions and values ([`break_value_prefixes`]), and
+/// count them in the `forgotten` value, so later breaks keep their index.
+fn forget_break_state(state: &mut State, ids: &[String]) {
+    if ids.is_empty() {
+        return;
+    }
+    let prefixes: Vec<String> = ids
+        .iter()
+        .flat_map(|id| crate::stitch::request::break_value_prefixes(id))
+        .collect();
+    state.decisions.0.retain(|(k, _)| !ids.contains(k));
+    state
+        .values
+        .0
+        .retain(|(k, _)| !prefixes.iter().any(|p| k.starts_with(p.as_str())));
+    let key = crate::stitch::request::FORGOTTEN;
+    let before: u64 = state
+        .values
+        .get(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    state
+        .values
+        .insert(key.to_string(), (before + ids.len() as u64).to_string());
+    state.decisions.0.shrink_to_fit();
+    state.values.0.shrink_to_fit();
 }
 
 impl MemoryStore {
@@ -611,8 +669,10 @@ impl SessionStore for MemoryStore {
                 return standing;
             };
             let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
-            if !changes.records.is_empty() {
-                merge_records(&mut state.records, changes.records);
+            if !changes.records.is_empty() || changes.forget_before.is_some() {
+                let forgotten =
+                    merge_records(&mut state.records, changes.records, changes.forget_before);
+                forget_break_state(&mut state, &forgotten);
             }
             for (k, v) in changes.values {
                 state.values.insert(k, v);
@@ -784,7 +844,8 @@ impl SessionStore for MemoryStore {
         Box::pin(async move {
             if let Some(entry) = self.entry(&id).await {
                 let mut state = entry.state.lock().unwrap_or_else(|e| e.into_inner());
-                merge_records(&mut state.records, updates);
+                let forgotten = merge_records(&mut state.records, updates, None);
+                forget_break_state(&mut state, &forgotten);
             }
         })
     }

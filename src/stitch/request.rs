@@ -44,6 +44,12 @@ pub const AD_START: &str = "adstart/";
 /// [`BreakRecord::filler`]), `filler/{hex break id}` = `"{origin msn} {origin cc}"`.
 /// Kept beside the record, whose first JSON stands as written.
 pub const FILLER: &str = "filler/";
+/// Session value prefix: a server-side beacon claimed once,
+/// `beacon/{break id}/{ad index}/{event}`.
+pub const BEACON: &str = "beacon/";
+/// Session value: how many completed breaks the session has forgotten (see
+/// [`crate::session::store::merge_records`]); a break's index counts them.
+pub const FORGOTTEN: &str = "forgotten";
 /// Break id of the live pre-roll.
 pub const LIVE_PREROLL: &str = "live-preroll";
 /// `Decision::failure` of a break left unfilled by avail suppression.
@@ -60,6 +66,23 @@ pub fn ad_start_key(break_id: &str, ad: usize) -> String {
 /// The session value key of a break's filler start.
 pub fn filler_key(break_id: &str) -> String {
     format!("{FILLER}{}", hex(break_id.as_bytes()))
+}
+
+/// The session value key of a server-side beacon claim.
+pub fn beacon_key(break_id: &str, ad: usize, event: &str) -> String {
+    format!("{BEACON}{break_id}/{ad}/{event}")
+}
+
+/// The prefixes of every session value that belongs to one break: its ads'
+/// start positions, its filler start, its beacon claims. Forgetting the break
+/// drops them.
+pub fn break_value_prefixes(break_id: &str) -> [String; 3] {
+    let hex = hex(break_id.as_bytes());
+    [
+        format!("{AD_START}{hex}/"),
+        format!("{FILLER}{hex}"),
+        format!("{BEACON}{break_id}/"),
+    ]
 }
 
 /// The session's records with the filler starts kept beside them; borrowed when
@@ -292,10 +315,16 @@ pub fn plan_hls(
             });
         let index = if live {
             let start = record.map_or(u64::MAX, |r| r.origin_start_msn);
+            let forgotten: usize = snap
+                .values
+                .get(FORGOTTEN)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
             records
                 .iter()
                 .filter(|r| r.origin_start_msn < start)
                 .count()
+                + forgotten
                 + 1
         } else {
             n + 1
@@ -443,6 +472,7 @@ pub fn write_hls(
                 }
             }
         }
+        changes.forget_before = forget_before(pl, snap.records.iter().chain(&out.records));
         changes.records = out.records;
     }
     // The player timeline: seconds from the start of the first playlist served.
@@ -475,6 +505,27 @@ pub fn write_hls(
         text: out.text,
         changes,
     }
+}
+
+/// Where a live session can forget its completed breaks (see
+/// [`crate::session::store::merge_records`]): those that ended a whole window
+/// before the one served (no playlist a player still holds shows them, and a
+/// player's late segment request finds the same beacon claims) and before the
+/// last one that ended at or before the window's start (the numbering of the
+/// window's first segments goes on from that one; windows only move forward).
+/// `None` while there is nothing to forget: a steady-state refresh writes
+/// nothing. `records`: the stored ones and this request's updates.
+pub fn forget_before<'a>(
+    pl: &MediaPlaylist,
+    records: impl Iterator<Item = &'a BreakRecord> + Clone,
+) -> Option<u64> {
+    let first = pl.segments.first()?.msn;
+    let ends = records.filter_map(|r| r.done).map(|d| d.origin_end_msn);
+    let numbering_from = ends.clone().filter(|&end| end <= first).max()?;
+    let before = first
+        .checked_sub(pl.segments.len() as u64)?
+        .min(numbering_from);
+    ends.clone().any(|end| end < before).then_some(before)
 }
 
 /// Start position of each segment given the anchor (a segment's media sequence

@@ -38,7 +38,23 @@ fn snapshot() -> Snapshot {
 
 /// What a store does with a request's changes (the memory store's rules).
 fn store(snap: &mut Snapshot, changes: &Changes) {
-    merge_records(&mut snap.records, changes.records.clone());
+    let forgotten = merge_records(
+        &mut snap.records,
+        changes.records.clone(),
+        changes.forget_before,
+    );
+    if !forgotten.is_empty() {
+        let n: usize = snap.values.get(FORGOTTEN).map_or(0, |v| v.parse().unwrap());
+        snap.values
+            .insert(FORGOTTEN.into(), (n + forgotten.len()).to_string());
+        snap.decisions.retain(|b, _| !forgotten.contains(b));
+        let prefixes: Vec<String> = forgotten
+            .iter()
+            .flat_map(|b| break_value_prefixes(b))
+            .collect();
+        snap.values
+            .retain(|k, _| !prefixes.iter().any(|p| k.starts_with(p.as_str())));
+    }
     for (k, v) in &changes.values {
         snap.values.insert(k.clone(), v.clone());
     }
@@ -115,6 +131,18 @@ fn live(last: u64, window: u64, breaks: &[(u64, u64)]) -> String {
 /// server does), every missing decision made, write, store.
 fn request(text: &str, snap: &mut Snapshot, config: &PlaybackConfig, now: u64) -> Written {
     request_with(text, snap, config, now, true)
+}
+
+/// [`request`], storing everything but never forgetting a break: what the
+/// session would hold without [`forget_before`].
+fn request_keeping_all(text: &str, snap: &mut Snapshot, config: &PlaybackConfig) -> Written {
+    let mut kept = snap.clone();
+    let out = request(text, &mut kept, config, 0);
+    let mut changes = out.changes.clone();
+    changes.forget_before = None;
+    store(snap, &changes);
+    snap.decisions = kept.decisions;
+    out
 }
 
 /// [`request`], with slate or without.
@@ -451,6 +479,41 @@ fn dash_fills_keep_each_ads_number_in_its_decision() {
     );
 }
 
+/// A live session through twelve breaks holds the state of the last ones
+/// only, and the breaks keep counting: the twelfth has index 12.
+#[test]
+fn a_long_live_session_forgets_breaks_a_window_after_they_ended() {
+    let config = PlaybackConfig::default();
+    let mut snap = snapshot();
+    let breaks: Vec<(u64, u64)> = (0..12).map(|k| (110 + 10 * k, 3)).collect();
+    let mut max_records = 0;
+    let mut last_index = 0;
+    for last in 105..240 {
+        let text = live(last, 5, &breaks);
+        let pl = parse_media(&text).unwrap();
+        let plan = plan_hls(&pl, &find_breaks(&pl), &snap, &config, 0);
+        if let Some(a) = plan.avails.last() {
+            last_index = last_index.max(a.index);
+        }
+        request(&text, &mut snap, &config, 0);
+        max_records = max_records.max(snap.records.len());
+        assert!(
+            snap.decisions.len() <= 3,
+            "{last}: {:?}",
+            snap.decisions.keys()
+        );
+    }
+    assert!(max_records <= 3, "{max_records} records held");
+    assert_eq!(last_index, 12);
+    assert_eq!(snap.values.get(FORGOTTEN).map(String::as_str), Some("11"));
+    let held: Vec<_> = snap
+        .values
+        .keys()
+        .filter(|k| k.starts_with(AD_START))
+        .collect();
+    assert!(held.len() <= 6, "{held:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -473,6 +536,7 @@ proptest! {
         }
         let config = PlaybackConfig::default();
         let mut snap = snapshot();
+        let mut all = snapshot();
         let mut seen: HashMap<u64, (String, String)> = HashMap::new();
         let mut last_first = 0;
         let mut last = 100 + window - 1;
@@ -480,6 +544,9 @@ proptest! {
             last += step;
             let text = live(last, window, &breaks);
             let out = request(&text, &mut snap, &config, 0);
+            // Forgetting old breaks changes nothing that is written.
+            let kept = request_keeping_all(&text, &mut all, &config);
+            prop_assert_eq!(&kept.text, &out.text);
             let segs = published(&out.text);
             prop_assert!(segs[0].0 >= last_first, "media sequence went back");
             last_first = segs[0].0;
@@ -490,7 +557,7 @@ proptest! {
             }
             let again = request(&text, &mut snap, &config, 0);
             prop_assert_eq!(&again.text, &out.text);
-            prop_assert!(again.changes.is_empty());
+            prop_assert!(again.changes.is_empty(), "{:?}", again.changes);
         }
     }
 }
