@@ -41,6 +41,8 @@ pub struct Origin {
     pub t0: Instant,
     /// Seconds added to the media sequence (an encoder restart can lower it).
     pub msn_offset: Mutex<i64>,
+    /// Impression beacons received (`/beacon`).
+    pub beacons: Mutex<u64>,
 }
 
 impl Origin {
@@ -110,7 +112,8 @@ async fn manifest(State(o): State<Arc<Origin>>, Path(_path): Path<String>) -> Re
 }
 
 /// The origin app (`/origin/{path}`), a VAST ADS (`/vast`) that answers one 4 s
-/// HLS ad, the ad's playlist (`/ad/ad.m3u8`) and a 1 s slate (`/slate.m3u8`).
+/// HLS ad (impression: `/beacon`, counted), the ad's playlist (`/ad/ad.m3u8`) and a
+/// 1 s slate (`/slate.m3u8`).
 pub fn origin_app(o: Arc<Origin>) -> Router {
     Router::new()
         .route("/origin/{*path}", get(manifest))
@@ -121,6 +124,13 @@ pub fn origin_app(o: Arc<Origin>) -> Router {
                 "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:1.000,\na0.ts\n#EXTINF:1.000,\na1.ts\n#EXTINF:1.000,\na2.ts\n#EXTINF:1.000,\na3.ts\n#EXT-X-ENDLIST\n",
             )
         }))
+        .route(
+            "/beacon",
+            get(|State(o): State<Arc<Origin>>| async move {
+                *o.beacons.lock().unwrap() += 1;
+                ""
+            }),
+        )
         .route("/slate.m3u8", get(|| async {
             (
                 [("content-type", "application/vnd.apple.mpegurl")],
@@ -148,6 +158,7 @@ pub fn new_origin() -> Arc<Origin> {
         requests: Mutex::new(0),
         t0: Instant::now(),
         msn_offset: Mutex::new(0),
+        beacons: Mutex::new(0),
     })
 }
 
