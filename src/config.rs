@@ -478,11 +478,14 @@ impl PlaybackConfig {
             match self.aliases.get(&var) {
                 Some(values) => {
                     for v in values.values() {
-                        http_url(
-                            file,
-                            key,
-                            &text.replace(&format!("[{var}]"), v).replace(['[', ']'], ""),
-                        )?;
+                        // Other placeholders lose their brackets; the value keeps
+                        // its own (an IPv6 literal, `[::1]:8080`).
+                        let token = placeholder_token(0);
+                        let probe = text
+                            .replace(&format!("[{var}]"), &token)
+                            .replace(['[', ']'], "")
+                            .replace(&token, v);
+                        http_url(file, key, &probe)?;
                     }
                     Ok(Some(var))
                 }

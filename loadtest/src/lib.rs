@@ -6,6 +6,8 @@
 //! - [`dash_segments`]: the DASH segments a live player can fetch now (pure).
 //! - [`stats`]: HdrHistogram latencies per request kind, errors by cause,
 //!   violations with their responses, one sample per second.
+//! - [`hostile`]: the hostile mix next to the viewers (cache busters, oversized
+//!   parameters, slow clients), counted apart.
 //! - [`viewer`]: one simulated player (session, variant, refreshes, segments).
 //! - [`metrics`]: the server's own counters (`/metrics`) and resident memory.
 //! - [`report`]: the JSON report and the HTML chart.
@@ -13,6 +15,7 @@
 
 pub mod check;
 pub mod dash_segments;
+pub mod hostile;
 pub mod metrics;
 pub mod report;
 pub mod stats;
@@ -108,6 +111,15 @@ pub struct Options {
     /// Exit with an error when any continuity violation was seen.
     #[arg(long)]
     pub fail_on_violations: bool,
+    /// Hostile requests per second next to the viewers (cache-busting query
+    /// strings, oversized player parameters; see `hostile`), counted apart in the
+    /// report's `hostile`. At most 500.
+    #[arg(long, default_value_t = 0.0)]
+    pub hostile_rps: f64,
+    /// Slow connections held open next to the viewers (half send their headers a
+    /// byte every 2 s, half leave the answer unread). At most 1,000.
+    #[arg(long, default_value_t = 0)]
+    pub hostile_slow: u64,
 }
 
 impl Options {
@@ -122,6 +134,16 @@ impl Options {
             "--ramp-per-sec must be positive"
         );
         anyhow::ensure!(self.sessions > 0, "--sessions must be at least 1");
+        anyhow::ensure!(
+            (0.0..=hostile::MAX_HOSTILE_RPS).contains(&self.hostile_rps),
+            "--hostile-rps must be between 0 and {}",
+            hostile::MAX_HOSTILE_RPS
+        );
+        anyhow::ensure!(
+            self.hostile_slow <= hostile::MAX_HOSTILE_SLOW,
+            "--hostile-slow must be at most {}",
+            hostile::MAX_HOSTILE_SLOW
+        );
         anyhow::ensure!(!self.config.is_empty(), "--config is empty");
         anyhow::ensure!(
             !self.path.is_empty() && !self.path.starts_with('/'),
@@ -185,6 +207,25 @@ pub async fn run(opts: Options) -> anyhow::Result<Report> {
         stop,
     });
     let ticker = tokio::spawn(progress(shared.clone()));
+    let outcomes = Arc::new(hostile::Outcomes::default());
+    let hostile = if opts.hostile_rps > 0.0 || opts.hostile_slow > 0 {
+        // Its own connection pool: the viewers' connections are not its to use.
+        let http = reqwest::Client::builder()
+            .timeout(opts.timeout)
+            .user_agent("splicepoint-loadtest-hostile/0.1")
+            .build()
+            .context("HTTP client")?;
+        Some(tokio::spawn(hostile::run(
+            http,
+            opts.clone(),
+            opts.hostile_rps,
+            opts.hostile_slow,
+            stop,
+            outcomes.clone(),
+        )))
+    } else {
+        None
+    };
     let mut viewers = tokio::task::JoinSet::new();
     for i in 0..opts.sessions {
         let at = t0 + Duration::from_secs_f64(i as f64 / opts.ramp_per_sec);
@@ -208,6 +249,11 @@ pub async fn run(opts: Options) -> anyhow::Result<Report> {
             .problem("viewer_aborted_at_hard_stop");
     }
     ticker.abort();
+    if let Some(h) = hostile {
+        // Bounded by the hostile client itself (its slow connections are held
+        // at most `SLOW_HOLD_MAX` past the stop).
+        let _ = h.await;
+    }
     let elapsed = t0.elapsed();
     let after = metrics::scrape(&http, &metric_urls).await;
     let totals = shared
@@ -215,7 +261,7 @@ pub async fn run(opts: Options) -> anyhow::Result<Report> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .totals();
-    Ok(Report::new(
+    let mut report = Report::new(
         &opts,
         totals,
         report::Sessions {
@@ -227,7 +273,9 @@ pub async fn run(opts: Options) -> anyhow::Result<Report> {
         elapsed,
         metrics::ServerMetrics::new(before, after),
         timeline_of(&shared),
-    ))
+    );
+    report.hostile = outcomes.snapshot();
+    Ok(report)
 }
 
 fn timeline_of(shared: &Shared) -> Vec<Sample> {

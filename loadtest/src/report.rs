@@ -65,6 +65,10 @@ pub struct Report {
     pub server_metrics: ServerMetrics,
     /// Highest summed resident memory of `--server-pid` processes, KiB.
     pub server_rss_max_kib: Option<u64>,
+    /// The hostile mix's outcomes (`--hostile-rps`, `--hostile-slow`), `kind:outcome`
+    /// → count; not in `requests` or `errors`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub hostile: BTreeMap<String, u64>,
     /// That memory divided by the peak sessions, KiB.
     pub server_rss_per_session_kib: Option<f64>,
     /// One sample per second.
@@ -110,6 +114,7 @@ impl Report {
                 .filter(|_| sessions.peak > 0)
                 .map(|k| k as f64 / sessions.peak as f64),
             session_counts: sessions,
+            hostile: BTreeMap::new(),
             timeline,
         }
     }
@@ -117,8 +122,14 @@ impl Report {
     /// One line for the terminal.
     pub fn summary(&self) -> String {
         let all = self.latency_ms.get("all");
+        let hostile: u64 = self.hostile.values().sum();
+        let hostile = if hostile == 0 {
+            String::new()
+        } else {
+            format!(" hostile={hostile}")
+        };
         format!(
-            "sessions={} requests={} rps={:.0} errors={} continuity_violations={} p50={:.1}ms p99={:.1}ms max={:.1}ms",
+            "sessions={} requests={} rps={:.0} errors={} continuity_violations={} p50={:.1}ms p99={:.1}ms max={:.1}ms{}",
             self.sessions,
             self.requests,
             self.rps,
@@ -127,6 +138,7 @@ impl Report {
             all.map_or(0.0, |l| l.p50),
             all.map_or(0.0, |l| l.p99),
             all.map_or(0.0, |l| l.max),
+            hostile,
         )
     }
 

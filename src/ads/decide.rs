@@ -33,12 +33,24 @@ pub struct HttpVastFetcher<'a> {
     timeout: Duration,
     user_agent: &'a str,
     client_ip: &'a str,
+    /// The channel's configured ADS origins: the only internal hosts a VAST fetch
+    /// (a wrapper's included) may reach.
+    allowed: &'a [url::Origin],
 }
 
 impl VastFetcher for HttpVastFetcher<'_> {
     fn fetch(&self, url: &str) -> impl Future<Output = Result<String, FetchError>> + Send {
         let url = url.to_string();
         async move {
+            // A wrapper may point anywhere on the internet, but not at this
+            // network's services (only a configured ADS may live there).
+            if let Ok(u) = url::Url::parse(&url) {
+                if crate::origin::internal::is_internal(&u) && !self.allowed.contains(&u.origin()) {
+                    return Err(FetchError::Transport(
+                        "VAST URL on an internal host refused".into(),
+                    ));
+                }
+            }
             let mut headers = Vec::new();
             if !self.user_agent.is_empty() {
                 headers.push(("user-agent", self.user_agent));
@@ -200,6 +212,7 @@ pub async fn decide(
         timeout: channel.ads_timeout(),
         user_agent: &session.user_agent,
         client_ip: &session.client_ip,
+        allowed: &channel.ads_origins,
     };
     let failed = |reason: &str| {
         metrics.incr(events::AD_DECISION_FAILED, reason);

@@ -173,3 +173,80 @@ fn an_expanded_url_is_checked_against_the_configured_origins() {
         assert!(!ch.allows_ads_url(bad), "{bad}");
     }
 }
+
+// === IPv6 literal hosts (#13) ===
+
+#[test]
+fn ipv6_literal_hosts_in_the_ads_templates_are_accepted() {
+    // The brackets of an IPv6 literal hold colons: not a variable.
+    let template = "http://[::1]:18183/vast?sid=[session.id]&dur=[session.avail_duration_secs]";
+    assert_eq!(origins(template, &[]), ["http://[::1]:18183"]);
+    assert_eq!(
+        origins("https://[2001:db8::7]/v?u=[player_params.u]", &[]),
+        ["https://[2001:db8::7]"]
+    );
+    // An alias may stand for an IPv6 host (with its port).
+    assert_eq!(
+        origins(
+            "http://[player_params.h]/vast",
+            &[(
+                "player_params.h",
+                &[("lo", "[::1]:18184"), ("doc", "[2001:db8::1]")]
+            )]
+        ),
+        ["http://[2001:db8::1]", "http://[::1]:18184"]
+    );
+    // The expanded URL keeps its literal and is allowed; another port is not.
+    let mut c = config(template, &[]);
+    c.live_preroll_ads_url = Some("http://[::1]:18185/pre?sid=[session.id]".into());
+    let c = c.validate("t.toml", "t").unwrap();
+    let mut vars = crate::ads::template::TemplateVars::new();
+    vars.set("session.id", "s1");
+    let url = crate::ads::template::expand_template(template, &vars);
+    assert!(
+        url.starts_with("http://[::1]:18183/vast?sid=s1&dur="),
+        "{url}"
+    );
+    assert!(c.allows_ads_url(&url), "{url}");
+    assert!(c.allows_ads_url("http://[::1]:18185/pre?sid=s1"));
+    assert!(!c.allows_ads_url("http://[::1]:18186/vast"));
+    assert!(!c.allows_ads_url("http://[::2]:18183/vast"));
+}
+
+#[test]
+fn ipv6_literal_hosts_in_every_other_url_field_are_accepted() {
+    let text = "origin = \"http://[::1]:8080/live\"\n\
+        ads_url = \"http://[::1]:9090/vast\"\n\
+        slate = \"http://[::1]:8081/slate/master.m3u8\"\n\
+        dash_slate = \"http://[fd00::5]/slate/manifest.mpd\"\n\
+        content_segment_prefix = \"https://[2001:db8::1]/cdn/\"\n\
+        ad_segment_prefix = \"https://[2001:db8::2]:8443/ads/\"\n\
+        bumper_start = \"http://[::1]:8081/bumper/start.m3u8\"\n\
+        live_preroll_ads_url = \"http://[::1]:9090/pre\"\n\
+        transcode_profile_url = \"http://[::1]:8081/profile.m3u8\"\n";
+    let c = parse_config("x.toml", "x", text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.origin.as_str(), "http://[::1]:8080/live/");
+    assert_eq!(
+        c.slate.as_ref().map(Url::as_str),
+        Some("http://[::1]:8081/slate/master.m3u8")
+    );
+    assert_eq!(
+        c.dash_slate.as_ref().map(Url::as_str),
+        Some("http://[fd00::5]/slate/manifest.mpd")
+    );
+    let hosts: Vec<String> = c
+        .ads_origins
+        .iter()
+        .map(|o| o.ascii_serialization())
+        .collect();
+    assert_eq!(hosts, ["http://[::1]:9090"]);
+    // An aliased origin host whose value is an IPv6 literal: validated with its
+    // brackets, and used with them.
+    let text = "origin = \"http://[player_params.o]/live\"\n\
+        ads_url = \"http://[::1]:9090/vast\"\n\
+        [aliases.\"player_params.o\"]\n\
+        lo = \"[::1]:8080\"\n";
+    let c = parse_config("x.toml", "x", text).unwrap_or_else(|e| panic!("{e}"));
+    let params = BTreeMap::from([("o".to_string(), "[::1]:8080".to_string())]);
+    assert_eq!(c.origin_for(&params).as_str(), "http://[::1]:8080/live/");
+}

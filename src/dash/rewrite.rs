@@ -445,7 +445,10 @@ fn layout<'a>(
                     .iter()
                     .enumerate()
                     .filter(|(_, ad)| {
-                        let fits = insert || total + ad.duration <= planned + DURATION_TOLERANCE;
+                        // By the ad's real length (its MPD's), live and VOD alike: a
+                        // VAST that understates durations cannot lengthen a VOD
+                        // insertion past its avail (HLS fits VOD the same way).
+                        let fits = total + ad.duration <= planned + DURATION_TOLERANCE;
                         if fits {
                             total += ad.duration;
                         }

@@ -102,6 +102,20 @@ impl Expiry<String, Arc<Fetched>> for StaleEntry {
     fn expire_after_create(&self, _: &String, v: &Arc<Fetched>, _: Instant) -> Option<Duration> {
         Some(v.ttl + v.stale_for)
     }
+
+    // Each good fetch replaces the last good copy, and its bound starts again from
+    // then (moka's default keeps the first insertion's expiry: the copy vanished
+    // `ttl + stale_if_error_secs` after the first fetch however fresh it was, and
+    // a failing origin got a 5xx through at once).
+    fn expire_after_update(
+        &self,
+        _: &String,
+        v: &Arc<Fetched>,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(v.ttl + v.stale_for)
+    }
 }
 
 /// Default byte budget of the cache.

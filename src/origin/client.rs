@@ -76,7 +76,18 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2))
         .pool_idle_timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            // A redirect never moves a fetch to another internal host (an ADS or
+            // origin steering us at this network's services).
+            let first = attempt.previous().first().cloned();
+            if attempt.previous().len() >= 3 {
+                attempt.error("more than 3 redirects")
+            } else if first.is_some_and(|f| !super::internal::may_redirect(&f, attempt.url())) {
+                attempt.error("redirect to an internal host refused")
+            } else {
+                attempt.follow()
+            }
+        }))
         .user_agent(concat!("splicepoint/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())

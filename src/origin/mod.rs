@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod internal;
 
 pub use cache::{Fetched, Manifest, OriginCache, ParsedMedia, ParsedMpd, Purpose};
 pub use client::{fetch_text, FetchFailure};

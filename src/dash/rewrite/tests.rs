@@ -69,7 +69,8 @@ fn fills(
     find_breaks(doc)
         .into_iter()
         .map(|b| {
-            let planned = b.duration.unwrap_or(30.0);
+            // As the planner: an insertion point (no duration) gets the VOD avail.
+            let planned = b.duration.filter(|d| *d > 0.0).unwrap_or(30.0);
             (
                 b.id,
                 DashFill {
@@ -332,5 +333,58 @@ fn ad_periods_keep_their_numbers_in_the_decision() {
     assert_eq!(
         out.ad_starts,
         [("p0-1".to_string(), 0, 10.0), ("p0-1".to_string(), 2, 14.0)]
+    );
+}
+
+#[test]
+fn vod_ads_fit_the_avail_by_their_real_length() {
+    // Three ads whose VAST said 0.001 s each: 20 s, 20 s and 5 s in their MPDs. A
+    // 30 s pre-roll plays the first and the third (25 s), never 45 s.
+    let vod = LIVE
+        .replace(
+            "type=\"dynamic\"",
+            "type=\"static\" mediaPresentationDuration=\"PT60S\"",
+        )
+        .replace(
+            "<Period id=\"p0\" start=\"PT0S\">",
+            "<Period id=\"p0\" duration=\"PT60S\">",
+        )
+        .replace(
+            r#"<Event presentationTime="900000" duration="1440000" id="1">"#,
+            r#"<Event presentationTime="0" duration="0" id="pre">"#,
+        )
+        .replace(
+            r#"<scte35:BreakDuration autoReturn="true" duration="1440000"/>"#,
+            "",
+        );
+    let doc = parse(&vod).unwrap();
+    let breaks = find_breaks(&doc);
+    assert_eq!(breaks.len(), 1);
+    let out = splice(
+        &doc,
+        &breaks,
+        &fills(
+            &doc,
+            vec![ad("long1", 20.0), ad("long2", 20.0), ad("short", 5.0)],
+            None,
+        ),
+        &ctx(),
+    );
+    let periods: Vec<(String, String)> = out
+        .root
+        .children_named("Period")
+        .map(|p| (p.attr("id").unwrap(), p.attr("start").unwrap()))
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            ("p0-p0-pre-ad0".to_string(), "PT0S".to_string()),
+            ("p0-p0-pre-ad2".to_string(), "PT20S".to_string()),
+            ("p0".to_string(), "PT25S".to_string()),
+        ]
+    );
+    assert_eq!(
+        out.root.attr("mediaPresentationDuration").as_deref(),
+        Some("PT85S")
     );
 }
