@@ -77,7 +77,18 @@ fn utf8(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn element_from(start: &quick_xml::events::BytesStart<'_>) -> Element {
+/// The element a start (or empty) tag opens. quick-xml reads `<\n/>` as an element
+/// with an empty name, which would be written back as the end tag `</>`: refused.
+fn element_from(
+    start: &quick_xml::events::BytesStart<'_>,
+    position: u64,
+) -> Result<Element, XmlError> {
+    if start.name().as_ref().is_empty() {
+        return Err(XmlError::Syntax {
+            position,
+            message: "element without a name".into(),
+        });
+    }
     let mut el = Element {
         name: utf8(start.name().as_ref()),
         ..Element::default()
@@ -88,7 +99,7 @@ fn element_from(start: &quick_xml::events::BytesStart<'_>) -> Element {
         el.attrs
             .push((utf8(a.key.as_ref()), utf8(&a.value).replace('"', "&quot;")));
     }
-    el
+    Ok(el)
 }
 
 /// Parse a document.
@@ -117,7 +128,7 @@ pub fn parse(text: &str) -> Result<Document, XmlError> {
                         message: "a second root element".into(),
                     });
                 }
-                stack.push(element_from(&s));
+                stack.push(element_from(&s, reader.buffer_position())?);
                 continue;
             }
             Event::End(_) => {
@@ -134,7 +145,7 @@ pub fn parse(text: &str) -> Result<Document, XmlError> {
                 continue;
             }
             Event::Empty(s) => {
-                let el = element_from(&s);
+                let el = element_from(&s, reader.buffer_position())?;
                 if stack.is_empty() {
                     if root.is_some() {
                         return Err(XmlError::Syntax {
@@ -414,5 +425,22 @@ mod tests {
         assert!(parse("").is_err());
         assert!(parse("<a/><b/>").is_err());
         assert!(parse("just text").is_err());
+    }
+
+    /// Found by the `dash_mpd` fuzz target: `<` then whitespace then `/>` was read as
+    /// an element with an empty name and written back as `</>`, a document that does
+    /// not parse (a player would have been served it).
+    #[test]
+    fn refuses_an_element_without_a_name() {
+        for text in ["<\n/>", "< />", "<MPD><\t/></MPD>", "<MPD>< ></ ></MPD>"] {
+            assert!(
+                matches!(parse(text), Err(XmlError::Syntax { .. })),
+                "{text:?}: {:?}",
+                parse(text)
+            );
+        }
+        // Every document it accepts is written back as one it accepts again.
+        let d = parse("<MPD><a\n/><b x=\"1\"\n/></MPD>").unwrap();
+        assert_eq!(parse(&write(&d)).unwrap(), d);
     }
 }
