@@ -77,18 +77,45 @@ fn utf8(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn element_from(start: &quick_xml::events::BytesStart<'_>) -> Element {
+/// Whether `name` can be written back as an element or attribute name: XML's
+/// `Name` (XML 1.0 section 2.3) for ASCII (letters, digits, `_ - . :`, not starting
+/// with a digit, `-` or `.`); other characters are left to the XML reader.
+fn is_name(name: &[u8]) -> bool {
+    let ok = |b: &u8| !b.is_ascii() || b.is_ascii_alphanumeric() || b"_-.:".contains(b);
+    match name.first() {
+        None => false,
+        Some(first) => !first.is_ascii_digit() && !b"-.".contains(first) && name.iter().all(ok),
+    }
+}
+
+/// The element a start (or empty) tag opens. quick-xml reads `<\n/>` as an element
+/// with an empty name and `<" "/>` as one named `"`, which would be written back as
+/// `</>` and `<"/>`: such names (of elements and attributes) are refused.
+fn element_from(
+    start: &quick_xml::events::BytesStart<'_>,
+    position: u64,
+) -> Result<Element, XmlError> {
+    let bad_name = |what: &str| XmlError::Syntax {
+        position,
+        message: format!("{what} name that is not an XML name"),
+    };
+    if !is_name(start.name().as_ref()) {
+        return Err(bad_name("element"));
+    }
     let mut el = Element {
         name: utf8(start.name().as_ref()),
         ..Element::default()
     };
     for a in start.attributes().with_checks(false).flatten() {
+        if !is_name(a.key.as_ref()) {
+            return Err(bad_name("attribute"));
+        }
         // A single-quoted value may hold a raw `"`: store it escaped, so the raw
         // values compare equal however the source quoted them.
         el.attrs
             .push((utf8(a.key.as_ref()), utf8(&a.value).replace('"', "&quot;")));
     }
-    el
+    Ok(el)
 }
 
 /// Parse a document.
@@ -117,7 +144,7 @@ pub fn parse(text: &str) -> Result<Document, XmlError> {
                         message: "a second root element".into(),
                     });
                 }
-                stack.push(element_from(&s));
+                stack.push(element_from(&s, reader.buffer_position())?);
                 continue;
             }
             Event::End(_) => {
@@ -134,7 +161,7 @@ pub fn parse(text: &str) -> Result<Document, XmlError> {
                 continue;
             }
             Event::Empty(s) => {
-                let el = element_from(&s);
+                let el = element_from(&s, reader.buffer_position())?;
                 if stack.is_empty() {
                     if root.is_some() {
                         return Err(XmlError::Syntax {
@@ -414,5 +441,30 @@ mod tests {
         assert!(parse("").is_err());
         assert!(parse("<a/><b/>").is_err());
         assert!(parse("just text").is_err());
+    }
+
+    /// Found by the `dash_mpd` fuzz target: `<` then whitespace then `/>` was read as
+    /// an element with an empty name and written back as `</>`, and `<" "/>` as one
+    /// named `"` written back as `<"/>`: documents that do not parse (a player would
+    /// have been served them).
+    #[test]
+    fn refuses_names_it_cannot_write_back() {
+        for text in [
+            "<\n/>",
+            "< />",
+            "<MPD><\t/></MPD>",
+            "<MPD>< ></ ></MPD>",
+            "<\" \"/>",
+            "<MPD a\"b=\"1\"/>",
+        ] {
+            assert!(
+                matches!(parse(text), Err(XmlError::Syntax { .. })),
+                "{text:?}: {:?}",
+                parse(text)
+            );
+        }
+        // Every document it accepts is written back as one it accepts again.
+        let d = parse("<MPD><a\n/><b x=\"1\"\n/><scte35:c-d.e_f\u{e9}/></MPD>").unwrap();
+        assert_eq!(parse(&write(&d)).unwrap(), d);
     }
 }

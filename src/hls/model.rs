@@ -339,13 +339,25 @@ pub fn parse_media(text: &str) -> Result<MediaPlaylist, ParseError> {
         if discontinuity {
             cc_tags += 1;
         }
+        // Numbers past u64 cannot name segments (RFC 8216 decimal-integer); the one
+        // after the last segment must exist too (the trailer's markers sit there).
+        let (Some(msn), Some(_), Some(cc)) = (
+            media_sequence.checked_add(segments.len() as u64),
+            media_sequence.checked_add(segments.len() as u64 + 1),
+            discontinuity_sequence.checked_add(cc_tags),
+        ) else {
+            return Err(ParseError::BadLine {
+                line: line_no,
+                reason: "media or discontinuity sequence number past 2^64",
+            });
+        };
         segments.push(Segment {
-            msn: media_sequence + segments.len() as u64,
+            msn,
             lines: std::mem::take(&mut pending),
             uri: line.to_string(),
             duration: d,
             discontinuity,
-            cc: discontinuity_sequence + cc_tags,
+            cc,
             key,
             map,
             has_pdt,
@@ -408,6 +420,30 @@ mod tests {
     use super::*;
 
     const LIVE: &str = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:100\n#EXT-X-DISCONTINUITY-SEQUENCE:4\n#EXT-X-KEY:METHOD=AES-128,URI=\"k1\"\n#EXTINF:6.006,\na.ts\n#EXT-X-DISCONTINUITY\n#EXT-FOO:bar\n#EXTINF:5.005,title\nb.ts\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"c.0.mp4\"\n";
+
+    /// Found with the `hls_playlist` fuzz target's build (overflow checks on): a media
+    /// or discontinuity sequence number near 2^64 overflowed while numbering the
+    /// segments (a panic in a debug build, a wrapped number in a release one).
+    #[test]
+    fn sequence_numbers_past_u64_are_refused() {
+        let max = u64::MAX;
+        for text in [
+            format!("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:{max}\n#EXTINF:6,\na.ts\n#EXTINF:6,\nb.ts\n"),
+            format!("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:{max}\n#EXTINF:6,\na.ts\n"),
+            format!("#EXTM3U\n#EXT-X-DISCONTINUITY-SEQUENCE:{max}\n#EXTINF:6,\na.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:6,\nb.ts\n"),
+        ] {
+            assert!(
+                matches!(parse_media(&text), Err(ParseError::BadLine { .. })),
+                "{text}"
+            );
+        }
+        // The largest numbers that still name every segment, and the one after.
+        let last = format!("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:{}\n#EXT-X-DISCONTINUITY-SEQUENCE:{}\n#EXTINF:6,\na.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:6,\nb.ts\n#EXT-X-CUE-IN\n", max - 2, max - 1);
+        let pl = parse_media(&last).unwrap();
+        assert_eq!(pl.segments[1].msn, max - 1);
+        assert_eq!(pl.segments[1].cc, max);
+        let _ = crate::hls::cue::find_breaks(&pl);
+    }
 
     #[test]
     fn parses_and_round_trips() {
