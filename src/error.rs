@@ -41,6 +41,10 @@ pub enum Error {
     /// not a manifest.
     #[error("origin failed: {0}")]
     OriginFailed(String),
+    /// Upstream: a live origin's media sequence numbers went back past what the
+    /// session was served (an encoder restart); the session cannot go on.
+    #[error("origin sequence reset: {0}")]
+    OriginSequenceReset(String),
     /// Internal: a bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -56,7 +60,7 @@ impl Error {
             }
             Error::OriginNotFound(_) => StatusCode::NOT_FOUND,
             Error::OriginTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            Error::OriginFailed(_) => StatusCode::BAD_GATEWAY,
+            Error::OriginFailed(_) | Error::OriginSequenceReset(_) => StatusCode::BAD_GATEWAY,
             Error::StoreUnavailable | Error::StoreFull => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +76,7 @@ impl Error {
             Error::OriginNotFound(_) => "origin_not_found",
             Error::OriginTimeout(_) => "origin_timeout",
             Error::OriginFailed(_) => "origin_failed",
+            Error::OriginSequenceReset(_) => "origin_sequence_reset",
             Error::StoreUnavailable => "session_store_unavailable",
             Error::StoreFull => "session_store_full",
             Error::Internal(_) => "internal",
@@ -113,6 +118,7 @@ mod tests {
             (Error::OriginNotFound("u".into()), 404),
             (Error::OriginTimeout("u".into()), 504),
             (Error::OriginFailed("u".into()), 502),
+            (Error::OriginSequenceReset("u".into()), 502),
             (Error::StoreUnavailable, 503),
             (Error::StoreFull, 503),
             (Error::Internal("bug".into()), 500),

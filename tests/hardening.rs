@@ -30,6 +30,8 @@ type Request = (String, Option<String>, Option<String>);
 struct Seen {
     requests: Mutex<Vec<Request>>,
     base: Mutex<String>,
+    /// The last media sequence number of `restart.m3u8`'s live window.
+    live_last: Mutex<u64>,
 }
 
 type Up = Arc<Seen>;
@@ -68,6 +70,15 @@ async fn origin(
     match path.as_str() {
         "big.m3u8" => hls(big_playlist(3_000)),
         "small.m3u8" => hls(SMALL.to_string()),
+        "restart.m3u8" => {
+            let last = *up.live_last.lock().unwrap();
+            let first = last.saturating_sub(9);
+            let mut s = format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n");
+            for k in first..=last {
+                s.push_str(&format!("#EXTINF:2.0,\nlive{k}.ts\n"));
+            }
+            hls(s)
+        }
         "vod-break.m3u8" => hls("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.0,\nc0.ts\n#EXT-X-CUE-OUT:0\n#EXTINF:2.0,\nc1.ts\n#EXT-X-ENDLIST\n".to_string()),
         "private.m3u8" if auth.as_deref() == Some("Bearer s3cret-token") => hls(SMALL.to_string()),
         "private.m3u8" => StatusCode::FORBIDDEN.into_response(),
@@ -656,6 +667,39 @@ async fn origin_media_sequences_near_the_top_are_refused() {
         .as_str()
         .unwrap()
         .contains("EXT-X-MEDIA-SEQUENCE"));
+}
+
+/// An encoder restart numbers the live origin from 0 again: a session that was
+/// served numbers near 1,000 gets a 502 JSON saying so (its numbers must not go
+/// back) on every refresh, and a new session plays the new numbering.
+#[tokio::test]
+async fn a_live_origin_numbering_from_zero_again_is_refused_for_its_sessions() {
+    let e = env(Limits::default(), |up| vec![channel("t", up, |_| {})]).await;
+    *e.up.live_last.lock().unwrap() = 1_000;
+    let loc = e.session("t", "restart.m3u8").await;
+    for last in [1_000, 1_001, 1_002] {
+        *e.up.live_last.lock().unwrap() = last;
+        tokio::time::sleep(Duration::from_millis(600)).await; // the origin cache's TTL
+        let (status, text) = e.get(&loc).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(text.contains(&format!("live{last}.ts")), "{text}");
+    }
+    *e.up.live_last.lock().unwrap() = 9;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for _ in 0..2 {
+        let (status, body) = e.get(&loc).await;
+        assert_eq!(status, 502, "{body}");
+        let j = json(&body);
+        assert_eq!(j["error"], "origin_sequence_reset", "{body}");
+        assert!(
+            j["message"].as_str().unwrap().contains("new session"),
+            "{body}"
+        );
+    }
+    let fresh = e.session("t", "restart.m3u8").await;
+    let (status, text) = e.get(&fresh).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("live9.ts"), "{text}");
 }
 
 #[tokio::test]

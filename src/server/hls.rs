@@ -26,7 +26,8 @@ use crate::session::id::uuid_v4;
 use crate::session::store::{Changes, Snapshot};
 use crate::session::{Decision, ReportingMode, Session, SessionId};
 use crate::stitch::request::{
-    plan_hls, suppressed_decision, write_hls, Need, PlannedAvail, LIVE_PREROLL, SUPPRESSED,
+    plan_hls, sequence_went_back, suppressed_decision, write_hls, Need, PlannedAvail, LIVE_PREROLL,
+    SUPPRESSED,
 };
 use crate::stitch::{AdRef, AdRendition, AdUri, BreakFill};
 
@@ -170,8 +171,18 @@ async fn personalize(
         plan = plan_hls(pl, &pm.breaks, &snap, &channel.raw, now);
     }
     let session = snap.session.clone();
-    make_decisions(st, channel, &session, &mut plan.avails).await;
     let target = variant_target(st, channel, &session, &fetched.url).await;
+    // Audio, subtitle and I-frame playlists may number their own way; the
+    // session's anchor and records follow the variants'.
+    if matches!(target.kind, RenditionKind::Variant) {
+        if let Some((known, last)) = sequence_went_back(pl, &snap) {
+            return Err(Error::OriginSequenceReset(format!(
+                "the origin's media sequence went back (this session is at {known}, the \
+                 origin's window ends at {last}: an encoder restart?); start a new session"
+            )));
+        }
+    }
+    make_decisions(st, channel, &session, &mut plan.avails).await;
     let mut fills = HashMap::with_capacity(plan.avails.len());
     for a in &plan.avails {
         if let Some(d) = a.decision() {

@@ -530,6 +530,34 @@ pub fn forget_before<'a>(
     ends.clone().any(|end| end < before).then_some(before)
 }
 
+/// A live origin whose media sequence numbers went back, for this session: an
+/// encoder restart that numbers from 0 again. `Some((known, last))` when the
+/// session has state at origin number `known` (its timeline anchor, a break
+/// record) more than a whole window past `last`, the window's last number.
+///
+/// The session's numbering cannot go on from such a window (its records and
+/// anchor name segments of the old numbering, and the player's numbers must not
+/// go back), so the caller refuses the request and the player starts a new
+/// session. Within a window's length a lower number is an instance's older copy
+/// of the origin, not a restart, and plays as before.
+pub fn sequence_went_back(pl: &MediaPlaylist, snap: &Snapshot) -> Option<(u64, u64)> {
+    if pl.ended {
+        return None;
+    }
+    let last = pl.segments.last()?.msn;
+    let anchor = snap
+        .values
+        .get(TIMELINE)
+        .and_then(|v| v.split_once(':')?.0.parse::<u64>().ok());
+    let known = snap
+        .records
+        .iter()
+        .map(|r| r.origin_start_msn)
+        .chain(anchor)
+        .max()?;
+    (known > last.saturating_add(pl.segments.len() as u64)).then_some((known, last))
+}
+
 /// Start position of each segment given the anchor (a segment's media sequence
 /// number and position) from an earlier refresh.
 pub fn place_segments(segments: &[(u64, f64)], anchor: Option<(u64, f64)>) -> Vec<f64> {

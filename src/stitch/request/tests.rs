@@ -601,3 +601,31 @@ proptest! {
         }
     }
 }
+
+/// An encoder restart: the origin numbers from 0 again while the session holds
+/// an anchor and a break record near 1,000. An instance's copy a few segments
+/// older is not a restart.
+#[test]
+fn a_live_origin_that_numbers_from_zero_again_is_seen() {
+    let config = PlaybackConfig::default();
+    let mut snap = snapshot();
+    for last in 1_000..1_012 {
+        let text = live(last, 10, &[(1_004, 3)]);
+        let pl = parse_media(&text).unwrap();
+        assert_eq!(sequence_went_back(&pl, &snap), None, "at {last}");
+        request(&text, &mut snap, &config, 0);
+    }
+    assert!(!snap.records.is_empty());
+    // Ten segments behind the newest the session saw: an older copy, fine.
+    let older = parse_media(&live(1_001, 10, &[])).unwrap();
+    assert_eq!(sequence_went_back(&older, &snap), None);
+    // Numbered from 0 again.
+    let restarted = parse_media(&live(9, 10, &[])).unwrap();
+    let (known, last) = sequence_went_back(&restarted, &snap).unwrap();
+    assert!(known >= 1_004, "{known}");
+    assert_eq!(last, 9);
+    // A VOD playlist, or a session with no state yet, is never refused.
+    assert_eq!(sequence_went_back(&restarted, &snapshot()), None);
+    let vod = parse_media(&format!("{}#EXT-X-ENDLIST\n", live(9, 10, &[]))).unwrap();
+    assert_eq!(sequence_went_back(&vod, &snap), None);
+}
