@@ -10,7 +10,6 @@
 //! (`redis_outage_degrades_without_panics`, `redis_outage_is_a_503_not_an_unknown_session`);
 //! the whole topology under a Redis restart in `deploy/rehearsal`.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +23,9 @@ mod serve;
 use serve::serve;
 #[path = "common/faults.rs"]
 mod faults;
+#[allow(dead_code)] // what this file does not use of it
+#[path = "common/redis_server.rs"]
+mod redis_server;
 use faults::{assert_error, assert_playable, client, fetch, new_origin, origin_app};
 
 /// A `redis-server` that can be killed and started again on the same port with
@@ -36,24 +38,10 @@ struct Redis {
 
 impl Redis {
     fn start() -> Option<Self> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
-            assert!(
-                std::env::var_os("SPLICEPOINT_REQUIRE_REDIS").is_none(),
-                "redis-server is required (scripts/install-deps installs it)"
-            );
-            eprintln!("SKIPPED: redis-server is not installed (scripts/install-deps installs it)");
+        if !redis_server::installed() {
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = redis_server::free_port();
         let dir = std::env::temp_dir().join(format!(
             "splicepoint-fault-redis-{}-{port}",
             std::process::id()

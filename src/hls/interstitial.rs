@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 
 use crate::breaks::{AdBreak, BreakStart};
 use crate::hls::model::{self, MediaPlaylist, PROGRAM_DATE_TIME};
+use crate::hls::pdt::{format_date_time, parse_date_time, UnixMillis};
 use crate::session::id::hex;
 
 /// `CLASS` of an HLS interstitial.
@@ -257,57 +258,13 @@ fn secs(v: f64) -> String {
 
 /// `YYYY-MM-DDTHH:MM:SS.sssZ` for milliseconds since the Unix epoch.
 pub fn format_date_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let frac = ms.rem_euclid(1000);
-    let base = crate::dash::mpd::format_utc(secs.max(0) as u64);
-    format!("{}.{frac:03}Z", base.trim_end_matches('Z'))
+    format_date_time(UnixMillis(ms))
 }
 
-/// Milliseconds since the Unix epoch of an ISO 8601 date-time with a time zone
-/// (`Z`, `±HH:MM` or `±HHMM`) and optional fractional seconds.
+/// Milliseconds since the Unix epoch of an HLS date-time (see
+/// [`parse_date_time`]).
 pub fn parse_date_ms(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (date, time) = s.split_once('T')?;
-    let mut d = date.splitn(3, '-');
-    let y: i64 = d.next().filter(|y| y.len() == 4)?.parse().ok()?;
-    let m: i64 = d.next()?.parse().ok()?;
-    let day: i64 = d.next()?.parse().ok()?;
-    // Zone: Z, or the last '+' / '-' in the time part.
-    let (clock, offset_min) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
-        (c, 0i64)
-    } else {
-        let i = time.rfind(['+', '-'])?;
-        let (c, z) = time.split_at(i);
-        let sign = if z.starts_with('-') { -1 } else { 1 };
-        let z = z[1..].replace(':', "");
-        if z.len() != 4 || !z.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let (hh, mm): (i64, i64) = (z[..2].parse().ok()?, z[2..].parse().ok()?);
-        (c, sign * (hh * 60 + mm))
-    };
-    let mut t = clock.splitn(3, ':');
-    let hh: i64 = t.next()?.parse().ok()?;
-    let mm: i64 = t.next()?.parse().ok()?;
-    let ss: f64 = t.next().unwrap_or("0").parse().ok()?;
-    if !(1..=12).contains(&m)
-        || !(1..=31).contains(&day)
-        || !(0..=23).contains(&hh)
-        || !(0..=59).contains(&mm)
-        || !(0.0..61.0).contains(&ss)
-    {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let yy = if m <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 - offset_min * 60;
-    Some(secs * 1000 + (ss * 1000.0).round() as i64)
+    parse_date_time(s).map(|t| t.0)
 }
 
 #[cfg(test)]

@@ -6,6 +6,35 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// Whether `redis-server` is installed. When it is not: `false`, with a message
+/// saying the test was skipped, unless `SPLICEPOINT_REQUIRE_REDIS` is set
+/// (scripts/test sets it after installing Redis): then its absence fails.
+pub fn installed() -> bool {
+    if Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SPLICEPOINT_REQUIRE_REDIS").is_none(),
+        "redis-server is required (scripts/install-deps installs it)"
+    );
+    eprintln!("SKIPPED: redis-server is not installed (scripts/install-deps installs it)");
+    false
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A running `redis-server`.
 pub struct RedisServer {
     child: Child,
@@ -18,24 +47,10 @@ impl RedisServer {
     /// `redis-server` is not installed, unless `SPLICEPOINT_REQUIRE_REDIS` is set
     /// (scripts/test sets it after installing Redis): then its absence fails.
     pub fn start() -> Option<Self> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
-            assert!(
-                std::env::var_os("SPLICEPOINT_REQUIRE_REDIS").is_none(),
-                "redis-server is required (scripts/install-deps installs it)"
-            );
-            eprintln!("SKIPPED: redis-server is not installed (scripts/install-deps installs it)");
+        if !installed() {
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
