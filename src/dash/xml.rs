@@ -174,6 +174,24 @@ pub fn parse(text: &str) -> Result<Document, XmlError> {
                 }
                 Node::Element(el)
             }
+            // Outside the root element XML allows only whitespace: other text
+            // there (a second byte-order mark, bytes before `<MPD`) would not read
+            // back as it was written.
+            Event::Text(t)
+                if stack.is_empty()
+                    && !t.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) =>
+            {
+                return Err(XmlError::Syntax {
+                    position: reader.buffer_position(),
+                    message: "text outside the root element".into(),
+                });
+            }
+            Event::CData(_) if stack.is_empty() => {
+                return Err(XmlError::Syntax {
+                    position: reader.buffer_position(),
+                    message: "CDATA outside the root element".into(),
+                });
+            }
             Event::Text(t) => Node::Text(utf8(&t)),
             Event::CData(t) => Node::CData(utf8(&t)),
             Event::Comment(t) => Node::Comment(utf8(&t)),
@@ -466,5 +484,26 @@ mod tests {
         // Every document it accepts is written back as one it accepts again.
         let d = parse("<MPD><a\n/><b x=\"1\"\n/><scte35:c-d.e_f\u{e9}/></MPD>").unwrap();
         assert_eq!(parse(&write(&d)).unwrap(), d);
+    }
+
+    /// The fuzzer's input: two byte-order marks, then bytes before `<MPD`. The
+    /// first mark is dropped by the reader, the rest was kept as text, and written
+    /// back it lost the second mark too. XML allows only whitespace there.
+    #[test]
+    fn refuses_text_outside_the_root_element() {
+        for text in [
+            "\u{feff}\u{feff}m.\n<MPD/>",
+            "junk<MPD/>",
+            "<MPD/>junk",
+            "<![CDATA[x]]><MPD/>",
+        ] {
+            assert!(
+                matches!(parse(text), Err(XmlError::Syntax { .. })),
+                "{text:?}: {:?}",
+                parse(text)
+            );
+        }
+        let d = parse("\u{feff}<?xml version=\"1.0\"?>\n<!-- c -->\n<MPD/>\n").unwrap();
+        assert_eq!(write(&d), "<?xml version=\"1.0\"?>\n<!-- c -->\n<MPD/>\n");
     }
 }
