@@ -684,10 +684,9 @@ async fn origin_is_fetched_once_per_refresh_for_all_sessions() {
     }
     let count = |m: &str| -> u64 {
         m.lines()
-            .find(|l| l.starts_with("splicepoint_origin_fetches_total "))
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+            .filter(|l| l.starts_with("splicepoint_origin_fetches_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
     };
     let before = e.get("/metrics").await.1;
     let mut set = tokio::task::JoinSet::new();

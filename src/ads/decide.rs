@@ -18,7 +18,7 @@ use super::resolve::{resolve_ads_limited, FetchError, ResolveError, ResolvedAd, 
 use super::template::{self, expand_template, TemplateVars};
 use crate::breaks::fit_pod;
 use crate::config::Channel;
-use crate::events::{self, Metrics};
+use crate::events::Metrics;
 use crate::origin::{fetch_text, FetchFailure};
 use crate::session::store::intern_ad;
 use crate::session::{Beacon, DecidedAd, Decision, Session};
@@ -36,6 +36,9 @@ pub struct HttpVastFetcher<'a> {
     /// The channel's configured ADS origins: the only internal hosts a VAST fetch
     /// (a wrapper's included) may reach.
     allowed: &'a [url::Origin],
+    /// Where each request's duration goes, under the configuration's name.
+    metrics: &'a Metrics,
+    config: &'a str,
 }
 
 impl VastFetcher for HttpVastFetcher<'_> {
@@ -58,15 +61,22 @@ impl VastFetcher for HttpVastFetcher<'_> {
             if !self.client_ip.is_empty() {
                 headers.push(("x-forwarded-for", self.client_ip));
             }
-            fetch_text(self.http, &url, self.timeout, MAX_VAST_BYTES, &headers)
-                .await
-                .map_err(|f| match f {
-                    FetchFailure::Timeout => FetchError::Timeout,
-                    FetchFailure::Status(s) => FetchError::Status(s),
-                    FetchFailure::TooLarge(_) => FetchError::TooLarge,
-                    FetchFailure::Transport(t) => FetchError::Transport(t),
-                    FetchFailure::NotText => FetchError::Transport("body is not UTF-8".into()),
-                })
+            let start = std::time::Instant::now();
+            let fetched = fetch_text(self.http, &url, self.timeout, MAX_VAST_BYTES, &headers).await;
+            let outcome = match &fetched {
+                Ok(_) => "ok",
+                Err(FetchFailure::Timeout) => "timeout",
+                Err(_) => "error",
+            };
+            self.metrics
+                .ads_request(self.config, outcome, start.elapsed().as_secs_f64());
+            fetched.map_err(|f| match f {
+                FetchFailure::Timeout => FetchError::Timeout,
+                FetchFailure::Status(s) => FetchError::Status(s),
+                FetchFailure::TooLarge(_) => FetchError::TooLarge,
+                FetchFailure::Transport(t) => FetchError::Transport(t),
+                FetchFailure::NotText => FetchError::Transport("body is not UTF-8".into()),
+            })
         }
     }
 }
@@ -166,7 +176,9 @@ pub fn report_error(http: &reqwest::Client, session: &Session, urls: &[String], 
         client_ip: session.client_ip.clone(),
     };
     let http = http.clone();
-    tokio::spawn(async move { crate::tracking::send(&http, urls, &viewer).await });
+    tokio::spawn(async move {
+        let _ = crate::tracking::send(&http, urls, &viewer).await;
+    });
 }
 
 /// A DASH MediaFile: `application/dash+xml`, or a URL path ending `.mpd`.
@@ -191,6 +203,21 @@ async fn transcoded(
     transcoder.prepare(channel, session, &creative).await
 }
 
+/// The `outcome` of `splicepoint_ads_decisions_total` for a decision that failed
+/// for `reason` ([`ResolveError::reason`], `timeout`, `no_playable_ad`), or
+/// succeeded (`None`): what the ADS did, not what we then played (an answer whose
+/// ads we could not play is `ok`; the skips are counted by reason). Pure.
+pub fn decision_outcome(reason: Option<&str>) -> &'static str {
+    match reason {
+        None | Some("no_playable_ad") => "ok",
+        Some("timeout" | "fetch_timeout") => "timeout",
+        Some("empty") => "empty",
+        Some("parse" | "no_linear" | "no_ad_tag_uri") => "malformed",
+        Some("fan_out") => "fan_out_capped",
+        Some(_) => "error",
+    }
+}
+
 /// Call the ADS for one avail and decide the ads. Never fails (see module docs).
 pub async fn decide(
     http: &reqwest::Client,
@@ -213,9 +240,16 @@ pub async fn decide(
         user_agent: &session.user_agent,
         client_ip: &session.client_ip,
         allowed: &channel.ads_origins,
+        metrics,
+        config: &channel.name,
     };
+    let start = std::time::Instant::now();
     let failed = |reason: &str| {
-        metrics.incr(events::AD_DECISION_FAILED, reason);
+        metrics.ad_decision_failed(&channel.name, reason);
+        if reason != "ads_url_host" {
+            let outcome = decision_outcome(Some(reason));
+            metrics.ads_decision(&channel.name, outcome, start.elapsed().as_secs_f64());
+        }
         Decision {
             ads: Vec::new(),
             avail_duration: avail.duration,
@@ -228,7 +262,7 @@ pub async fn decide(
         warn!(session_id = %session.id, reason = "ads_url_host", "Ad decision refused: the ADS URL's host is not one configuration allows.");
         return failed("ads_url_host");
     }
-    metrics.incr(events::ADS_CALLS, "");
+    metrics.ads_call(&channel.name);
     let limits = channel.raw.ad_limits.resolve_limits();
     let resolved = match tokio::time::timeout(
         channel.ads_timeout(),
@@ -254,9 +288,7 @@ pub async fn decide(
     if resolved.len() > max_ads {
         // A VAST of 1,500 ads is not 1,500 transcodes and beacons: the first ones only.
         info!(session_id = %session.id, ads = resolved.len(), max_ads, "VAST has more ads than a break plays; the rest are dropped.");
-        for _ in max_ads..resolved.len() {
-            metrics.incr(events::ADS_SKIPPED, "TOO_MANY_ADS");
-        }
+        metrics.ads_skipped(&channel.name, "TOO_MANY_ADS", resolved.len() - max_ads);
     }
     let resolved = resolved.into_iter().take(max_ads);
     let mut playable = Vec::new();
@@ -277,7 +309,7 @@ pub async fn decide(
                 // (settled here, once, so every refresh of the break agrees).
                 Ok(urls) => playable.push(decided(&ad, Some(urls.hls), Some(urls.dash))),
                 Err(reason) => {
-                    metrics.incr(events::ADS_SKIPPED, reason);
+                    metrics.ads_skipped(&channel.name, reason, 1);
                     match reason {
                         transcode::NO_VARIANT_MATCH | transcode::TRANSCODE_FAILED => {
                             // VAST 403: no media file we can play.
@@ -298,9 +330,11 @@ pub async fn decide(
     }
     let durations: Vec<f64> = playable.iter().map(|a| a.duration).collect();
     let kept = fit_pod(&durations, avail.duration);
-    for _ in 0..(playable.len() - kept.len()) {
-        metrics.incr(events::ADS_SKIPPED, "DURATION_EXCEEDED");
-    }
+    metrics.ads_skipped(
+        &channel.name,
+        "DURATION_EXCEEDED",
+        playable.len() - kept.len(),
+    );
     for (i, ad) in playable.iter().enumerate() {
         if !kept.contains(&i) {
             // VAST 202: the player expected a different duration.
@@ -314,6 +348,11 @@ pub async fn decide(
     if ads.is_empty() {
         return failed("no_playable_ad");
     }
+    metrics.ads_decision(
+        &channel.name,
+        decision_outcome(None),
+        start.elapsed().as_secs_f64(),
+    );
     Decision {
         ads,
         avail_duration: avail.duration,
@@ -325,6 +364,19 @@ pub async fn decide(
 mod tests {
     use super::*;
     use crate::session::SessionId;
+
+    #[test]
+    fn outcomes_are_the_fixed_set() {
+        assert_eq!(decision_outcome(None), "ok");
+        assert_eq!(decision_outcome(Some("no_playable_ad")), "ok");
+        assert_eq!(decision_outcome(Some("timeout")), "timeout");
+        assert_eq!(decision_outcome(Some("fetch_timeout")), "timeout");
+        assert_eq!(decision_outcome(Some("empty")), "empty");
+        assert_eq!(decision_outcome(Some("parse")), "malformed");
+        assert_eq!(decision_outcome(Some("fan_out")), "fan_out_capped");
+        assert_eq!(decision_outcome(Some("fetch_status")), "error");
+        assert_eq!(decision_outcome(Some("wrapper_loop")), "error");
+    }
 
     #[test]
     fn vars_cover_session_player_and_avail() {
