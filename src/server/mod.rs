@@ -162,7 +162,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         ],
         state
             .metrics
-            .render(state.sessions.held(), state.sessions.errors()),
+            .render(state.sessions.held().await, state.sessions.errors()),
     )
 }
 

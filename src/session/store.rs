@@ -319,9 +319,9 @@ pub trait SessionStore: Send + Sync {
         true
     }
     /// Sessions this store holds, when it can say cheaply (the in-memory store;
-    /// `None` for a shared one). Approximate: for a gauge.
-    fn held(&self) -> Option<u64> {
-        None
+    /// `None` for a shared one): for a gauge.
+    fn held(&self) -> BoxFuture<'_, Option<u64>> {
+        Box::pin(async { None })
     }
     /// Store a new session, or refuse it when the store's budget is spent by
     /// sessions in use (a store without a budget of its own always accepts).
@@ -706,8 +706,8 @@ impl SessionStore for MemoryStore {
         })
     }
 
-    fn held(&self) -> Option<u64> {
-        Some(self.sessions.entry_count())
+    fn held(&self) -> BoxFuture<'_, Option<u64>> {
+        Box::pin(async move { Some(self.session_count().await) })
     }
 
     fn round_trips(&self) -> u64 {

@@ -110,7 +110,7 @@ impl SessionStore for TimedStore {
     fn available(&self) -> bool {
         self.inner.available()
     }
-    fn held(&self) -> Option<u64> {
+    fn held(&self) -> BoxFuture<'_, Option<u64>> {
         self.inner.held()
     }
     fn try_create(&self, session: Session) -> BoxFuture<'_, Result<(), StoreFull>> {
@@ -130,7 +130,7 @@ mod tests {
         let id = SessionId::parse("0123456789abcdef0123456789abcdef").unwrap();
         assert!(store.snapshot(&id).await.is_none());
         assert!(!store.set_once(&id, "k", "v").await);
-        let text = metrics.render(store.held(), store.errors());
+        let text = metrics.render(store.held().await, store.errors());
         assert!(
             text.contains("splicepoint_session_store_duration_seconds_count{op=\"snapshot\"} 1\n"),
             "{text}"
