@@ -451,6 +451,16 @@ async fn ads_failures_fill_with_slate_or_content() {
     assert!(metrics.contains("reason=\"fetch_timeout\""), "{metrics}");
     assert!(metrics.contains("reason=\"empty\""), "{metrics}");
     assert!(metrics.contains("reason=\"NEW_CREATIVE\""), "{metrics}");
+    // The ADS outcomes (issue #16): a slow ADS is a timeout, a VAST we cannot read
+    // malformed, a wrapper loop an error; an MP4-only answer is the ADS's success.
+    for outcome in ["timeout", "empty", "malformed", "error", "ok"] {
+        let series =
+            format!("splicepoint_ads_decisions_total{{outcome=\"{outcome}\",config=\"t\"}} ");
+        assert!(
+            metrics.lines().any(|l| l.starts_with(&series)),
+            "{outcome}: {metrics}"
+        );
+    }
 }
 
 #[tokio::test]

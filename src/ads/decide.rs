@@ -1,7 +1,7 @@
 //! Ad decisions: the ADS call for one (session, break), over HTTP.
 //!
 //! I/O. Expands the configuration's ADS URL template, calls the ADS through
-//! [`resolve_ads_limited`] (wrappers followed, VAST requests capped) within the configured timeout, keeps the
+//! [`resolve_ads_capped`] (wrappers followed, VAST requests capped) within the configured timeout, keeps the
 //! creatives we can play (HLS media files; MP4 ones wait for transcoding) and fits
 //! them to the avail. Never fails: a failed call is a [`Decision`] with no ads and
 //! the reason, so the break gets slate or content.
@@ -14,7 +14,7 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::{info, warn};
 
-use super::resolve::{resolve_ads_limited, FetchError, ResolveError, ResolvedAd, VastFetcher};
+use super::resolve::{resolve_ads_capped, FetchError, ResolveError, ResolvedAd, VastFetcher};
 use super::template::{self, expand_template, TemplateVars};
 use crate::breaks::fit_pod;
 use crate::config::Channel;
@@ -244,11 +244,20 @@ pub async fn decide(
         config: &channel.name,
     };
     let start = std::time::Instant::now();
-    let failed = |reason: &str| {
+    // Whether the request cap dropped a wrapper: the outcome whatever came of the rest.
+    let mut capped = false;
+    let outcome = |reason: Option<&str>, capped: bool| {
+        let outcome = if capped {
+            "fan_out_capped"
+        } else {
+            decision_outcome(reason)
+        };
+        metrics.ads_decision(&channel.name, outcome, start.elapsed().as_secs_f64());
+    };
+    let failed = |reason: &str, capped: bool| {
         metrics.ad_decision_failed(&channel.name, reason);
         if reason != "ads_url_host" {
-            let outcome = decision_outcome(Some(reason));
-            metrics.ads_decision(&channel.name, outcome, start.elapsed().as_secs_f64());
+            outcome(Some(reason), capped);
         }
         Decision {
             ads: Vec::new(),
@@ -260,19 +269,22 @@ pub async fn decide(
         // Load-time checks keep player text out of the host; this one catches the
         // rest (a host alias the player did not send leaves the host empty).
         warn!(session_id = %session.id, reason = "ads_url_host", "Ad decision refused: the ADS URL's host is not one configuration allows.");
-        return failed("ads_url_host");
+        return failed("ads_url_host", false);
     }
     metrics.ads_call(&channel.name);
     let limits = channel.raw.ad_limits.resolve_limits();
     let resolved = match tokio::time::timeout(
         channel.ads_timeout(),
-        resolve_ads_limited(&fetcher, &url, limits),
+        resolve_ads_capped(&fetcher, &url, limits),
     )
     .await
-    {
+    .map(|(resolved, c)| {
+        capped = c;
+        resolved
+    }) {
         Err(_) => {
             warn!(session_id = %session.id, reason = "timeout", "Ad decision failed; serving slate or content.");
-            return failed("timeout");
+            return failed("timeout", false);
         }
         Ok(Err(e)) => {
             warn!(session_id = %session.id, reason = e.reason(), error = %e, "Ad decision failed; serving slate or content.");
@@ -280,7 +292,7 @@ pub async fn decide(
                 // VAST 303: no ads after the wrappers (or at all).
                 report_error(http, session, error_urls, 303);
             }
-            return failed(e.reason());
+            return failed(e.reason(), capped);
         }
         Ok(Ok(ads)) => ads,
     };
@@ -346,13 +358,9 @@ pub async fn decide(
         .map(|i| intern_ad(playable[i].clone()))
         .collect();
     if ads.is_empty() {
-        return failed("no_playable_ad");
+        return failed("no_playable_ad", capped);
     }
-    metrics.ads_decision(
-        &channel.name,
-        decision_outcome(None),
-        start.elapsed().as_secs_f64(),
-    );
+    outcome(None, capped);
     Decision {
         ads,
         avail_duration: avail.duration,
