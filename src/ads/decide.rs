@@ -244,8 +244,6 @@ pub async fn decide(
         config: &channel.name,
     };
     let start = std::time::Instant::now();
-    // Whether the request cap dropped a wrapper: the outcome whatever came of the rest.
-    let mut capped = false;
     let outcome = |reason: Option<&str>, capped: bool| {
         let outcome = if capped {
             "fan_out_capped"
@@ -273,20 +271,19 @@ pub async fn decide(
     }
     metrics.ads_call(&channel.name);
     let limits = channel.raw.ad_limits.resolve_limits();
+    // Whether the request cap dropped a wrapper: the outcome whatever came of the rest.
+    let capped;
     let resolved = match tokio::time::timeout(
         channel.ads_timeout(),
         resolve_ads_capped(&fetcher, &url, limits),
     )
     .await
-    .map(|(resolved, c)| {
-        capped = c;
-        resolved
-    }) {
+    {
         Err(_) => {
             warn!(session_id = %session.id, reason = "timeout", "Ad decision failed; serving slate or content.");
             return failed("timeout", false);
         }
-        Ok(Err(e)) => {
+        Ok((Err(e), capped)) => {
             warn!(session_id = %session.id, reason = e.reason(), error = %e, "Ad decision failed; serving slate or content.");
             if let ResolveError::Empty { error_urls } = &e {
                 // VAST 303: no ads after the wrappers (or at all).
@@ -294,7 +291,10 @@ pub async fn decide(
             }
             return failed(e.reason(), capped);
         }
-        Ok(Ok(ads)) => ads,
+        Ok((Ok(ads), c)) => {
+            capped = c;
+            ads
+        }
     };
     let max_ads = channel.raw.ad_limits.max_ads_per_break;
     if resolved.len() > max_ads {

@@ -16,7 +16,6 @@ use super::AppState;
 use crate::config::Channel;
 use crate::dash::{mpd, DashAd, MpdContext};
 use crate::error::Error;
-
 use crate::hls::rewrite::resolve_uri;
 use crate::origin::{Manifest, ParsedMpd, Purpose};
 use crate::session::store::Snapshot;

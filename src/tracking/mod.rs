@@ -193,6 +193,28 @@ pub fn macro_values(ad_playhead: f64, asset_uri: &str, error_code: Option<u32>) 
 mod tests {
     use super::*;
 
+    /// Which URLs were delivered, in order (what `beacons_failed_total` counts).
+    #[tokio::test]
+    async fn send_says_which_urls_were_delivered() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ok = format!("http://{}/b", listener.local_addr().unwrap());
+        let app = axum::Router::new().route("/b", axum::routing::get(|| async { "" }));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        // A port nothing listens on: bound, then closed.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}/b", l.local_addr().unwrap())
+        };
+        let viewer = Viewer::default();
+        let got = send(
+            &reqwest::Client::new(),
+            vec![ok, "javascript:x".into(), closed],
+            &viewer,
+        )
+        .await;
+        assert_eq!(got, [true, false, false]);
+    }
+
     #[test]
     fn events_by_position() {
         assert_eq!(events_reached(0, 5), ["impression", "start"]);
