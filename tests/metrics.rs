@@ -227,6 +227,17 @@ async fn metrics_parse_and_cover_sessions_decisions_and_requests() {
     // A 404 is timed too, under no configuration (not the unknown name).
     let (status, _, _) = e.get("/v1/master/nope/vod/master.m3u8").await;
     assert_eq!(status, 404);
+    // A CORS preflight is not timed.
+    let preflight = e
+        .http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/v1/master/nope/vod/master.m3u8", e.base),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
 
     let (status, text, headers) = e.get("/metrics").await;
     assert_eq!(status, 200);
@@ -263,6 +274,11 @@ async fn metrics_parse_and_cover_sessions_decisions_and_requests() {
         ),
         1.0,
         "{text}"
+    );
+    assert_eq!(
+        sum(&text, &req, &["kind=\"hls_master\"", "config=\"\""]),
+        1.0,
+        "the 404 only, not the preflight: {text}"
     );
     let planned = sum(
         &text,

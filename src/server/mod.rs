@@ -204,7 +204,10 @@ pub struct ConfigLabel(pub String);
 /// outcome and configuration. The configuration is a label only when it is one
 /// that is loaded (a path names anything).
 async fn observe(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
-    let Some((kind, named)) = request_kind(req.uri().path(), req.uri().query()) else {
+    let timed = req.method() != Method::OPTIONS;
+    let Some((kind, named)) = request_kind(req.uri().path(), req.uri().query()).filter(|_| timed)
+    else {
+        // CORS preflights are not requests for what the path names.
         return next.run(req).await;
     };
     let named = named.map(str::to_owned);
