@@ -22,7 +22,7 @@
 //! - [`demo`]: the built-in demo origin and demo ad server.
 //! - [`transcode`]: MP4/mezzanine creatives made to match the content (ffmpeg), stored.
 //! - [`tracking`]: ad reporting: beacons (server-side) and the tracking document.
-//! - [`events`]: counters exposed on `/metrics`.
+//! - [`events`]: the metric families on `/metrics` (prometheus-client).
 //! - [`inspect`]: `splicepoint inspect`: decoded cues and the breaks of a manifest.
 //! - [`validate`]: `splicepoint validate`: fetch a manifest and its renditions (again
 //!   with `--watch`), report the [`conformance`] problems.

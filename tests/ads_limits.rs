@@ -188,6 +188,21 @@ async fn a_wrapper_fan_out_costs_at_most_the_cap_of_ads_requests() {
     // playlist is the content, served at once rather than after the ADS timeout.
     assert_eq!(ad_seconds(&text), 0.0);
     assert!(took < Duration::from_secs(2), "{took:?}");
+    // Counted as such in the ADS outcomes (issue #16).
+    let metrics = http
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.lines().any(|l| l
+            .starts_with("splicepoint_ads_decisions_total{outcome=\"fan_out_capped\",")
+            && l.ends_with(" 1")),
+        "{metrics}"
+    );
 
     // A configured cap is the cap.
     let up = Up::default();

@@ -81,12 +81,15 @@ async fn preroll(base: &str, creative: &str) -> String {
     r.text().await.unwrap()
 }
 
+/// The value of counter `name` with `reason="..."`, summed over its other labels
+/// (the configuration).
 fn metric(text: &str, name: &str, reason: &str) -> u64 {
-    let prefix = format!("{name}{{reason=\"{reason}\"}} ");
+    let want = format!("reason=\"{reason}\"");
     text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{')?.split_once("} "))
+        .filter(|(labels, _)| labels.split(',').any(|kv| kv == want))
+        .filter_map(|(_, v)| v.trim().parse::<u64>().ok())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -451,6 +451,16 @@ async fn ads_failures_fill_with_slate_or_content() {
     assert!(metrics.contains("reason=\"fetch_timeout\""), "{metrics}");
     assert!(metrics.contains("reason=\"empty\""), "{metrics}");
     assert!(metrics.contains("reason=\"NEW_CREATIVE\""), "{metrics}");
+    // The ADS outcomes (issue #16): a slow ADS is a timeout, a VAST we cannot read
+    // malformed, a wrapper loop an error; an MP4-only answer is the ADS's success.
+    for outcome in ["timeout", "empty", "malformed", "error", "ok"] {
+        let series =
+            format!("splicepoint_ads_decisions_total{{outcome=\"{outcome}\",config=\"t\"}} ");
+        assert!(
+            metrics.lines().any(|l| l.starts_with(&series)),
+            "{outcome}: {metrics}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -684,10 +694,9 @@ async fn origin_is_fetched_once_per_refresh_for_all_sessions() {
     }
     let count = |m: &str| -> u64 {
         m.lines()
-            .find(|l| l.starts_with("splicepoint_origin_fetches_total "))
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+            .filter(|l| l.starts_with("splicepoint_origin_fetches_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
     };
     let before = e.get("/metrics").await.1;
     let mut set = tokio::task::JoinSet::new();

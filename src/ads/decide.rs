@@ -1,7 +1,7 @@
 //! Ad decisions: the ADS call for one (session, break), over HTTP.
 //!
 //! I/O. Expands the configuration's ADS URL template, calls the ADS through
-//! [`resolve_ads_limited`] (wrappers followed, VAST requests capped) within the configured timeout, keeps the
+//! [`resolve_ads_capped`] (wrappers followed, VAST requests capped) within the configured timeout, keeps the
 //! creatives we can play (HLS media files; MP4 ones wait for transcoding) and fits
 //! them to the avail. Never fails: a failed call is a [`Decision`] with no ads and
 //! the reason, so the break gets slate or content.
@@ -14,11 +14,11 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::{info, warn};
 
-use super::resolve::{resolve_ads_limited, FetchError, ResolveError, ResolvedAd, VastFetcher};
+use super::resolve::{resolve_ads_capped, FetchError, ResolveError, ResolvedAd, VastFetcher};
 use super::template::{self, expand_template, TemplateVars};
 use crate::breaks::fit_pod;
 use crate::config::Channel;
-use crate::events::{self, Metrics};
+use crate::events::Metrics;
 use crate::origin::{fetch_text, FetchFailure};
 use crate::session::store::intern_ad;
 use crate::session::{Beacon, DecidedAd, Decision, Session};
@@ -36,6 +36,9 @@ pub struct HttpVastFetcher<'a> {
     /// The channel's configured ADS origins: the only internal hosts a VAST fetch
     /// (a wrapper's included) may reach.
     allowed: &'a [url::Origin],
+    /// Where each request's duration goes, under the configuration's name.
+    metrics: &'a Metrics,
+    config: &'a str,
 }
 
 impl VastFetcher for HttpVastFetcher<'_> {
@@ -58,15 +61,22 @@ impl VastFetcher for HttpVastFetcher<'_> {
             if !self.client_ip.is_empty() {
                 headers.push(("x-forwarded-for", self.client_ip));
             }
-            fetch_text(self.http, &url, self.timeout, MAX_VAST_BYTES, &headers)
-                .await
-                .map_err(|f| match f {
-                    FetchFailure::Timeout => FetchError::Timeout,
-                    FetchFailure::Status(s) => FetchError::Status(s),
-                    FetchFailure::TooLarge(_) => FetchError::TooLarge,
-                    FetchFailure::Transport(t) => FetchError::Transport(t),
-                    FetchFailure::NotText => FetchError::Transport("body is not UTF-8".into()),
-                })
+            let start = std::time::Instant::now();
+            let fetched = fetch_text(self.http, &url, self.timeout, MAX_VAST_BYTES, &headers).await;
+            let outcome = match &fetched {
+                Ok(_) => "ok",
+                Err(FetchFailure::Timeout) => "timeout",
+                Err(_) => "error",
+            };
+            self.metrics
+                .ads_request(self.config, outcome, start.elapsed().as_secs_f64());
+            fetched.map_err(|f| match f {
+                FetchFailure::Timeout => FetchError::Timeout,
+                FetchFailure::Status(s) => FetchError::Status(s),
+                FetchFailure::TooLarge(_) => FetchError::TooLarge,
+                FetchFailure::Transport(t) => FetchError::Transport(t),
+                FetchFailure::NotText => FetchError::Transport("body is not UTF-8".into()),
+            })
         }
     }
 }
@@ -166,7 +176,9 @@ pub fn report_error(http: &reqwest::Client, session: &Session, urls: &[String], 
         client_ip: session.client_ip.clone(),
     };
     let http = http.clone();
-    tokio::spawn(async move { crate::tracking::send(&http, urls, &viewer).await });
+    tokio::spawn(async move {
+        let _ = crate::tracking::send(&http, urls, &viewer).await;
+    });
 }
 
 /// A DASH MediaFile: `application/dash+xml`, or a URL path ending `.mpd`.
@@ -191,6 +203,21 @@ async fn transcoded(
     transcoder.prepare(channel, session, &creative).await
 }
 
+/// The `outcome` of `splicepoint_ads_decisions_total` for a decision that failed
+/// for `reason` ([`ResolveError::reason`], `timeout`, `no_playable_ad`), or
+/// succeeded (`None`): what the ADS did, not what we then played (an answer whose
+/// ads we could not play is `ok`; the skips are counted by reason). Pure.
+pub fn decision_outcome(reason: Option<&str>) -> &'static str {
+    match reason {
+        None | Some("no_playable_ad") => "ok",
+        Some("timeout" | "fetch_timeout") => "timeout",
+        Some("empty") => "empty",
+        Some("parse" | "no_linear" | "no_ad_tag_uri") => "malformed",
+        Some("fan_out") => "fan_out_capped",
+        Some(_) => "error",
+    }
+}
+
 /// Call the ADS for one avail and decide the ads. Never fails (see module docs).
 pub async fn decide(
     http: &reqwest::Client,
@@ -213,9 +240,23 @@ pub async fn decide(
         user_agent: &session.user_agent,
         client_ip: &session.client_ip,
         allowed: &channel.ads_origins,
+        metrics,
+        config: &channel.name,
     };
-    let failed = |reason: &str| {
-        metrics.incr(events::AD_DECISION_FAILED, reason);
+    let start = std::time::Instant::now();
+    let outcome = |reason: Option<&str>, capped: bool| {
+        let outcome = if capped {
+            "fan_out_capped"
+        } else {
+            decision_outcome(reason)
+        };
+        metrics.ads_decision(&channel.name, outcome, start.elapsed().as_secs_f64());
+    };
+    let failed = |reason: &str, capped: bool| {
+        metrics.ad_decision_failed(&channel.name, reason);
+        if reason != "ads_url_host" {
+            outcome(Some(reason), capped);
+        }
         Decision {
             ads: Vec::new(),
             avail_duration: avail.duration,
@@ -226,37 +267,40 @@ pub async fn decide(
         // Load-time checks keep player text out of the host; this one catches the
         // rest (a host alias the player did not send leaves the host empty).
         warn!(session_id = %session.id, reason = "ads_url_host", "Ad decision refused: the ADS URL's host is not one configuration allows.");
-        return failed("ads_url_host");
+        return failed("ads_url_host", false);
     }
-    metrics.incr(events::ADS_CALLS, "");
+    metrics.ads_call(&channel.name);
     let limits = channel.raw.ad_limits.resolve_limits();
+    // Whether the request cap dropped a wrapper: the outcome whatever came of the rest.
+    let capped;
     let resolved = match tokio::time::timeout(
         channel.ads_timeout(),
-        resolve_ads_limited(&fetcher, &url, limits),
+        resolve_ads_capped(&fetcher, &url, limits),
     )
     .await
     {
         Err(_) => {
             warn!(session_id = %session.id, reason = "timeout", "Ad decision failed; serving slate or content.");
-            return failed("timeout");
+            return failed("timeout", false);
         }
-        Ok(Err(e)) => {
+        Ok((Err(e), capped)) => {
             warn!(session_id = %session.id, reason = e.reason(), error = %e, "Ad decision failed; serving slate or content.");
             if let ResolveError::Empty { error_urls } = &e {
                 // VAST 303: no ads after the wrappers (or at all).
                 report_error(http, session, error_urls, 303);
             }
-            return failed(e.reason());
+            return failed(e.reason(), capped);
         }
-        Ok(Ok(ads)) => ads,
+        Ok((Ok(ads), c)) => {
+            capped = c;
+            ads
+        }
     };
     let max_ads = channel.raw.ad_limits.max_ads_per_break;
     if resolved.len() > max_ads {
         // A VAST of 1,500 ads is not 1,500 transcodes and beacons: the first ones only.
         info!(session_id = %session.id, ads = resolved.len(), max_ads, "VAST has more ads than a break plays; the rest are dropped.");
-        for _ in max_ads..resolved.len() {
-            metrics.incr(events::ADS_SKIPPED, "TOO_MANY_ADS");
-        }
+        metrics.ads_skipped(&channel.name, "TOO_MANY_ADS", resolved.len() - max_ads);
     }
     let resolved = resolved.into_iter().take(max_ads);
     let mut playable = Vec::new();
@@ -277,7 +321,7 @@ pub async fn decide(
                 // (settled here, once, so every refresh of the break agrees).
                 Ok(urls) => playable.push(decided(&ad, Some(urls.hls), Some(urls.dash))),
                 Err(reason) => {
-                    metrics.incr(events::ADS_SKIPPED, reason);
+                    metrics.ads_skipped(&channel.name, reason, 1);
                     match reason {
                         transcode::NO_VARIANT_MATCH | transcode::TRANSCODE_FAILED => {
                             // VAST 403: no media file we can play.
@@ -298,9 +342,11 @@ pub async fn decide(
     }
     let durations: Vec<f64> = playable.iter().map(|a| a.duration).collect();
     let kept = fit_pod(&durations, avail.duration);
-    for _ in 0..(playable.len() - kept.len()) {
-        metrics.incr(events::ADS_SKIPPED, "DURATION_EXCEEDED");
-    }
+    metrics.ads_skipped(
+        &channel.name,
+        "DURATION_EXCEEDED",
+        playable.len() - kept.len(),
+    );
     for (i, ad) in playable.iter().enumerate() {
         if !kept.contains(&i) {
             // VAST 202: the player expected a different duration.
@@ -312,8 +358,9 @@ pub async fn decide(
         .map(|i| intern_ad(playable[i].clone()))
         .collect();
     if ads.is_empty() {
-        return failed("no_playable_ad");
+        return failed("no_playable_ad", capped);
     }
+    outcome(None, capped);
     Decision {
         ads,
         avail_duration: avail.duration,
@@ -325,6 +372,19 @@ pub async fn decide(
 mod tests {
     use super::*;
     use crate::session::SessionId;
+
+    #[test]
+    fn outcomes_are_the_fixed_set() {
+        assert_eq!(decision_outcome(None), "ok");
+        assert_eq!(decision_outcome(Some("no_playable_ad")), "ok");
+        assert_eq!(decision_outcome(Some("timeout")), "timeout");
+        assert_eq!(decision_outcome(Some("fetch_timeout")), "timeout");
+        assert_eq!(decision_outcome(Some("empty")), "empty");
+        assert_eq!(decision_outcome(Some("parse")), "malformed");
+        assert_eq!(decision_outcome(Some("fan_out")), "fan_out_capped");
+        assert_eq!(decision_outcome(Some("fetch_status")), "error");
+        assert_eq!(decision_outcome(Some("wrapper_loop")), "error");
+    }
 
     #[test]
     fn vars_cover_session_player_and_avail() {

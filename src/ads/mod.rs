@@ -11,7 +11,7 @@ pub mod resolve;
 pub mod template;
 
 pub use resolve::{
-    resolve_ads, resolve_ads_limited, FetchError, ResolveError, ResolveLimits, ResolvedAd,
-    VastFetcher, MAX_WRAPPER_DEPTH,
+    resolve_ads, resolve_ads_capped, resolve_ads_limited, FetchError, ResolveError, ResolveLimits,
+    ResolvedAd, VastFetcher, MAX_WRAPPER_DEPTH,
 };
 pub use template::{expand_template, TemplateVars};

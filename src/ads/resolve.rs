@@ -56,6 +56,9 @@ struct Budget {
     limits: ResolveLimits,
     requested: std::sync::Mutex<Vec<String>>,
     in_flight: tokio::sync::Semaphore,
+    /// Whether the request cap dropped a wrapper (the decision is `fan_out_capped`
+    /// in metrics, whatever the other wrappers gave).
+    capped: std::sync::atomic::AtomicBool,
 }
 
 impl Budget {
@@ -64,6 +67,7 @@ impl Budget {
             limits,
             requested: std::sync::Mutex::new(Vec::new()),
             in_flight: tokio::sync::Semaphore::new(limits.max_concurrent.max(1)),
+            capped: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -79,6 +83,8 @@ impl Budget {
             return Err(ResolveError::Duplicate(normalized.to_owned()));
         }
         if requested.len() >= self.limits.max_requests {
+            self.capped
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             return Err(ResolveError::FanOut);
         }
         requested.push(normalized.to_owned());
@@ -254,15 +260,29 @@ pub async fn resolve_ads_limited<F: VastFetcher>(
     url: &str,
     limits: ResolveLimits,
 ) -> Result<Vec<ResolvedAd>, ResolveError> {
+    resolve_ads_capped(fetcher, url, limits).await.0
+}
+
+/// [`resolve_ads_limited`], and whether `max_requests` dropped a wrapper (some
+/// ads may still have resolved: the ones within the cap).
+pub async fn resolve_ads_capped<F: VastFetcher>(
+    fetcher: &F,
+    url: &str,
+    limits: ResolveLimits,
+) -> (Result<Vec<ResolvedAd>, ResolveError>, bool) {
     let normalized = normalize_url(url);
     let budget = Budget::new(limits);
-    budget.claim(&normalized)?;
+    let capped = |b: &Budget| b.capped.load(std::sync::atomic::Ordering::Relaxed);
+    if let Err(e) = budget.claim(&normalized) {
+        return (Err(e), capped(&budget));
+    }
     let chain = Chain {
         seen: vec![normalized],
         follow_wrappers: true,
         ..Chain::default()
     };
-    resolve_document(fetcher, &budget, url.to_owned(), chain, false).await
+    let out = resolve_document(fetcher, &budget, url.to_owned(), chain, false).await;
+    (out, capped(&budget))
 }
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -1323,9 +1343,9 @@ mod tests {
             max_requests: 32,
             max_concurrent: 4,
         };
-        let ads = resolve_ads_limited(&fetcher, "https://fan.test/r", limits)
-            .await
-            .expect("the ads within the cap resolve");
+        let (ads, capped) = resolve_ads_capped(&fetcher, "https://fan.test/r", limits).await;
+        let ads = ads.expect("the ads within the cap resolve");
+        assert!(capped, "the cap dropped wrappers");
         let fetched = fetcher.fetched.lock().unwrap().clone();
         assert_eq!(fetched.len(), 32, "{fetched:?}");
         assert_eq!(ads.len(), 21);

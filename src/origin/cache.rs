@@ -16,7 +16,7 @@ use crate::breaks::AdBreak;
 use crate::config::Channel;
 use crate::dash::{self, DashAd, DashBreak, Document};
 use crate::error::Error;
-use crate::events::{self, Metrics};
+use crate::events::Metrics;
 use crate::hls::model::{MediaPlaylist, MultivariantPlaylist, Playlist};
 use crate::hls::{cue, parse_playlist, rewrite};
 use crate::stitch::AdRendition;
@@ -226,20 +226,33 @@ impl OriginCache {
         purpose: Purpose,
     ) -> Result<Arc<Fetched>, Error> {
         let key = format!("{}\n{:?}\n{}", channel.name, purpose, url);
+        // Whether this request fetched (a miss) or found the entry, or waited for
+        // another request's fetch (a hit: one fetch served both).
+        let fetched = std::sync::atomic::AtomicBool::new(false);
         // The last good copy is written when a fetch succeeds, not on every hit.
         let load = async {
-            let f = self.load(channel, url, purpose).await?;
+            fetched.store(true, std::sync::atomic::Ordering::Relaxed);
+            let start = Instant::now();
+            let f = self.load(channel, url, purpose).await;
+            self.metrics
+                .origin_fetch(&channel.name, f.is_ok(), start.elapsed().as_secs_f64());
+            let f = f?;
             self.last_good.insert(key.clone(), f.clone()).await;
             Ok::<_, Error>(f)
         };
-        match self.fresh.try_get_with(key.clone(), load).await {
+        let got = self.fresh.try_get_with(key.clone(), load).await;
+        self.metrics.origin_cache(
+            &channel.name,
+            !fetched.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        match got {
             Ok(f) => Ok(f),
             Err(e) if matches!(*e, Error::OriginNotFound(_)) => Err(clone_error(&e)),
             Err(e) => {
                 if let Some(stale) = self.last_good.get(&key).await {
                     if stale.fetched_at.elapsed() <= stale.ttl + stale.stale_for {
                         warn!(url = %url, reason = %e, "Origin failed; serving the last good manifest.");
-                        self.metrics.incr(events::ORIGIN_STALE_SERVED, "");
+                        self.metrics.origin_stale_served(&channel.name);
                         return Ok(stale);
                     }
                 }
@@ -254,7 +267,6 @@ impl OriginCache {
         url: &Url,
         purpose: Purpose,
     ) -> Result<Arc<Fetched>, Error> {
-        self.metrics.incr(events::ORIGIN_FETCHES, "");
         let (timeout, max) = match purpose {
             Purpose::Content | Purpose::Dash => {
                 (channel.origin_timeout(), channel.raw.origin_max_bytes)
@@ -280,7 +292,7 @@ impl OriginCache {
                     FetchFailure::Status(_) => "status",
                     _ => "transport",
                 };
-                self.metrics.incr(events::ORIGIN_ERRORS, reason);
+                self.metrics.origin_error(&channel.name, reason);
                 match f {
                     FetchFailure::Timeout => Error::OriginTimeout(what.clone()),
                     FetchFailure::Status(404) | FetchFailure::Status(410) => {
@@ -302,7 +314,7 @@ impl OriginCache {
             }));
         }
         let parsed = parse_playlist(&text).map_err(|e| {
-            self.metrics.incr(events::ORIGIN_ERRORS, "not_a_playlist");
+            self.metrics.origin_error(&channel.name, "not_a_playlist");
             Error::OriginFailed(format!("{what}: {e}"))
         })?;
         let parsed = match parsed {
@@ -319,7 +331,7 @@ impl OriginCache {
                 let r = rewrite::ad_rendition(&pl, url, channel.raw.ad_segment_prefix.as_deref());
                 // Players (client-side reporting) would follow them as written.
                 if !ad_uris_are_http(&r) {
-                    self.metrics.incr(events::ORIGIN_ERRORS, "not_http");
+                    self.metrics.origin_error(&channel.name, "not_http");
                     return Err(Error::OriginFailed(format!(
                         "{what}: ad playlist names a URI that is not http(s)"
                     )));
@@ -332,7 +344,7 @@ impl OriginCache {
                 if pl.media_sequence > MAX_MEDIA_SEQUENCE
                     || pl.discontinuity_sequence > MAX_MEDIA_SEQUENCE
                 {
-                    self.metrics.incr(events::ORIGIN_ERRORS, "not_a_playlist");
+                    self.metrics.origin_error(&channel.name, "not_a_playlist");
                     return Err(Error::OriginFailed(format!(
                         "{what}: EXT-X-MEDIA-SEQUENCE or EXT-X-DISCONTINUITY-SEQUENCE above {MAX_MEDIA_SEQUENCE}"
                     )));
@@ -380,7 +392,7 @@ impl OriginCache {
         purpose: Purpose,
     ) -> Result<(Manifest, Duration), Error> {
         let not_mpd = |why: String| {
-            self.metrics.incr(events::ORIGIN_ERRORS, "not_an_mpd");
+            self.metrics.origin_error(&channel.name, "not_an_mpd");
             Error::OriginFailed(format!("{}: {why}", describe(channel, url)))
         };
         let mut doc = dash::parse(text).map_err(|e| not_mpd(e.to_string()))?;

@@ -16,7 +16,6 @@ use super::AppState;
 use crate::config::Channel;
 use crate::dash::{mpd, DashAd, MpdContext};
 use crate::error::Error;
-use crate::events;
 use crate::hls::rewrite::resolve_uri;
 use crate::origin::{Manifest, ParsedMpd, Purpose};
 use crate::session::store::Snapshot;
@@ -64,7 +63,7 @@ pub async fn dash(
         url.as_str().strip_prefix(origin.as_str()).unwrap_or(&rest)
     );
     st.create_session(session).await?;
-    st.metrics.incr(events::SESSIONS_CREATED, "");
+    st.metrics.session_created(&channel.name);
     info!(session_id = %sid, config = %channel.name, "DASH session created.");
     let mut resp = StatusCode::FOUND.into_response();
     let h = resp.headers_mut();
@@ -109,9 +108,9 @@ async fn personalize(
         ads.insert(u, dash_ad(st, channel, u).await);
     }
     let (fills, filled, skipped) = dash_fills(&plan, &ads, &channel.raw, slate, &session);
-    st.metrics.add(events::ADS_FILLED, "", filled);
+    st.metrics.ads_filled(&channel.name, filled);
     st.metrics
-        .add(events::ADS_SKIPPED, "NO_VARIANT_MATCH", skipped);
+        .ads_skipped(&channel.name, "NO_VARIANT_MATCH", skipped);
     let ctx = MpdContext {
         content_base: resolve_uri(
             &url,
@@ -126,7 +125,6 @@ async fn personalize(
     if !out.changes.is_empty() {
         st.sessions.apply(&session.id, out.changes).await;
     }
-    st.metrics.incr(events::MANIFESTS_SERVED, "dash");
     let mut resp = out.text.into_response();
     let h = resp.headers_mut();
     h.insert(

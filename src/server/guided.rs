@@ -32,7 +32,6 @@ use super::AppState;
 use crate::breaks::{AdBreak, BreakStart, Dialect};
 use crate::config::{Channel, InsertionMode};
 use crate::error::Error;
-use crate::events;
 use crate::hls::interstitial::{
     plan_interstitials, write_guided, GuidedOptions, BREAK_PARAM, DURATION_PARAM,
 };
@@ -140,7 +139,6 @@ pub(super) async fn playlist(
         };
         st.sessions.apply(&snap.session.id, changes).await;
     }
-    st.metrics.incr(events::MANIFESTS_SERVED, "hls_guided");
     let cache = if pl.ended {
         "max-age=300".to_string()
     } else {
@@ -304,7 +302,7 @@ pub(super) async fn asset_list(
     let mut ads = Vec::with_capacity(decision.ads.len());
     for (n, ad) in decision.ads.iter().enumerate() {
         let Some(url) = ad.media_url.as_deref() else {
-            st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH");
+            st.metrics.ads_skipped(&channel.name, "NO_VARIANT_MATCH", 1);
             ads.push(None);
             continue;
         };
@@ -345,11 +343,11 @@ pub(super) async fn asset_list(
         slate_threshold: channel.raw.personalization_threshold_secs,
     };
     let assets = plan_assets(&input);
-    for a in &assets {
-        if matches!(a.kind, crate::stitch::guided::AssetKind::Ad(_)) {
-            st.metrics.incr(events::ADS_FILLED, "");
-        }
-    }
+    let placed = assets
+        .iter()
+        .filter(|a| matches!(a.kind, crate::stitch::guided::AssetKind::Ad(_)))
+        .count();
+    st.metrics.ads_filled(&channel.name, placed);
     // Where each ad starts in the player's (content) timeline, for the tracking API.
     let interstitial = plan_interstitials(pl, &breaks, &options(channel, ""))
         .into_iter()
@@ -446,7 +444,10 @@ pub async fn ad_playlist(
         Manifest::Ad(r) => ad_media_text(r, &sid, &break_id, n),
         _ => return Err(Error::NotFound),
     };
-    Ok(playlist_response(text, "private, max-age=300"))
+    let mut resp = playlist_response(text, "private, max-age=300");
+    resp.extensions_mut()
+        .insert(super::ConfigLabel(channel.name.clone()));
+    Ok(resp)
 }
 
 /// A VOD media playlist of an ad rendition, its segments through `/v1/segment`.

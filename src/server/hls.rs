@@ -18,7 +18,6 @@ use crate::ads::decide::{decide, Avail};
 use crate::ads::resolve::{join_all, BoxFuture};
 use crate::config::Channel;
 use crate::error::Error;
-use crate::events;
 use crate::hls::rendition::{ad_for, select_ad_playlist, target_of, RenditionKind};
 use crate::hls::rewrite::{rewrite_multivariant, VariantTarget};
 use crate::origin::{Fetched, Manifest, ParsedMedia, Purpose};
@@ -73,7 +72,7 @@ pub async fn master(
     };
     info!(session_id = %sid, config = %channel.name, "Session created.");
     st.create_session(session).await?;
-    st.metrics.incr(events::SESSIONS_CREATED, "");
+    st.metrics.session_created(&channel.name);
     Ok(resp)
 }
 
@@ -206,7 +205,6 @@ async fn personalize(
     if !out.changes.is_empty() {
         st.sessions.apply(sid, out.changes).await;
     }
-    st.metrics.incr(events::MANIFESTS_SERVED, "hls_media");
     let cache = if pl.ended {
         "max-age=300".to_string()
     } else {
@@ -278,7 +276,7 @@ pub(super) async fn make_decisions(
                     Need::Decided(_) => None,
                     Need::Suppress => {
                         debug!(session_id = %session.id, break_id = a.break_id, "Avail suppressed.");
-                        st.metrics.incr(events::AD_DECISION_FAILED, SUPPRESSED);
+                        st.metrics.ad_decision_failed(&channel.name, SUPPRESSED);
                         let d = suppressed_decision(a.planned);
                         Some(
                             st.sessions
@@ -329,16 +327,22 @@ pub(super) async fn decision(
         _ => channel,
     };
     if let Some(d) = st.sessions.decision(&session.id, break_id).await {
+        st.metrics.decision_lookup(&channel.name, "stored");
         return d;
     }
     let key = (session.id.clone(), break_id.to_string());
+    // Which request ran the lookup below (the others waited for it: coalesced).
+    let ran = std::sync::atomic::AtomicBool::new(false);
     let d = st
         .decisions_inflight
         .get_with(key.clone(), async {
+            ran.store(true, std::sync::atomic::Ordering::Relaxed);
             // Made and stored by a request that finished just now.
             if let Some(d) = st.sessions.decision(&session.id, break_id).await {
+                st.metrics.decision_lookup(&channel.name, "stored");
                 return d;
             }
+            st.metrics.decision_lookup(&channel.name, "made");
             let d = decide(
                 &st.http,
                 channel,
@@ -348,6 +352,8 @@ pub(super) async fn decision(
                 &st.transcoder,
             )
             .await;
+            let filled: f64 = d.ads.iter().map(|a| a.duration).sum();
+            st.metrics.avail(&channel.name, d.avail_duration, filled);
             debug!(session_id = %session.id, break_id, ads = d.ads.len(), "Ad decision made.");
             st.sessions
                 .put_decision_if_absent(&session.id, break_id, d)
@@ -356,6 +362,9 @@ pub(super) async fn decision(
         .await;
     // Stored now: later requests read it from the session store, so the
     // in-flight entry need not hold the session's decision any longer.
+    if !ran.load(std::sync::atomic::Ordering::Relaxed) {
+        st.metrics.decision_lookup(&channel.name, "coalesced");
+    }
     st.decisions_inflight.invalidate(&key).await;
     d
 }
@@ -379,14 +388,14 @@ async fn build_fill(
     let skipped = || Arc::new(AdRendition::default());
     for ad in &decision.ads {
         let Some(url) = ad.media_url.as_deref() else {
-            st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH");
+            st.metrics.ads_skipped(&channel.name, "NO_VARIANT_MATCH", 1);
             ads.push(skipped());
             continue;
         };
         match ad_rendition(st, channel, url, target).await {
             Some(r) => ads.push(r),
             None => {
-                st.metrics.incr(events::ADS_SKIPPED, "NO_VARIANT_MATCH");
+                st.metrics.ads_skipped(&channel.name, "NO_VARIANT_MATCH", 1);
                 // VAST 401: the media file was not found.
                 crate::ads::decide::report_error(&st.http, session, &ad.error_urls, 401);
                 ads.push(skipped());
@@ -398,16 +407,14 @@ async fn build_fill(
         let kept = crate::breaks::fit_pod(&lengths, planned);
         for (i, ad) in ads.iter_mut().enumerate() {
             if !ad.segments.is_empty() && !kept.contains(&i) {
-                st.metrics.incr(events::ADS_SKIPPED, "DURATION_EXCEEDED");
+                st.metrics
+                    .ads_skipped(&channel.name, "DURATION_EXCEEDED", 1);
                 *ad = skipped();
             }
         }
     }
-    for ad in &ads {
-        if !ad.segments.is_empty() {
-            st.metrics.incr(events::ADS_FILLED, "");
-        }
-    }
+    let placed = ads.iter().filter(|ad| !ad.segments.is_empty()).count();
+    st.metrics.ads_filled(&channel.name, placed);
     // A suppressed break plays its content: no slate.
     let suppressed = decision.failure.as_deref() == Some(SUPPRESSED);
     let slate = match (&channel.slate, suppressed) {

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/configs/{name}/validate", get(admin::validate))
         .fallback(fallback)
         .layer(middleware::from_fn(cors_and_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn_with_state(state.clone(), client_addr))
         .with_state(state)
 }
@@ -156,15 +157,73 @@ async fn healthz() -> impl IntoResponse {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, "text/plain; version=0.0.4"),
+            (header::CONTENT_TYPE, crate::events::CONTENT_TYPE),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        format!(
-            "{}# TYPE splicepoint_session_store_errors_total counter\nsplicepoint_session_store_errors_total {}\n",
-            state.metrics.render(),
-            state.sessions.errors()
-        ),
+        state
+            .metrics
+            .render(state.sessions.held().await, state.sessions.errors()),
     )
+}
+
+/// The kind of a player-facing request (a `kind` of
+/// `splicepoint_request_duration_seconds`) and the configuration its path names,
+/// if any; `None` for routes that are not timed (health, metrics, admin, ad
+/// segments). Pure.
+pub fn request_kind<'a>(
+    path: &'a str,
+    query: Option<&str>,
+) -> Option<(&'static str, Option<&'a str>)> {
+    use crate::events::kind;
+    let rest = path.strip_prefix("/v1/")?;
+    let (route, rest) = rest.split_once('/')?;
+    let config = || rest.split('/').next().filter(|c| !c.is_empty());
+    let asset_list = query.is_some_and(|q| {
+        q.split('&')
+            .any(|kv| kv.split('=').next() == Some(crate::hls::interstitial::BREAK_PARAM))
+    });
+    Some(match route {
+        "master" => (kind::HLS_MASTER, config()),
+        "manifest" if asset_list => (kind::ASSET_LIST, config()),
+        "manifest" => (kind::HLS_MEDIA, config()),
+        "dash" => (kind::DASH_MPD, config()),
+        "session" => (kind::SESSION, config()),
+        "segment" => (kind::SEGMENT_REDIRECT, None),
+        "tracking" => (kind::TRACKING, None),
+        "assets" => (kind::AD_PLAYLIST, None),
+        _ => return None,
+    })
+}
+
+/// The configuration a response was for, set by handlers whose path does not
+/// name it (session-scoped routes), for the `config` label.
+#[derive(Debug, Clone)]
+pub struct ConfigLabel(pub String);
+
+/// Time player-facing requests: `splicepoint_request_duration_seconds` by kind,
+/// outcome and configuration. The configuration is a label only when it is one
+/// that is loaded (a path names anything).
+async fn observe(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
+    let timed = req.method() != Method::OPTIONS;
+    let Some((kind, named)) = request_kind(req.uri().path(), req.uri().query()).filter(|_| timed)
+    else {
+        // CORS preflights are not requests for what the path names.
+        return next.run(req).await;
+    };
+    let named = named.map(str::to_owned);
+    let start = std::time::Instant::now();
+    let resp = next.run(req).await;
+    let secs = start.elapsed().as_secs_f64();
+    let config = match resp.extensions().get::<ConfigLabel>() {
+        Some(c) => c.0.clone(),
+        None => named
+            .and_then(|n| state.channel(&n).map(|c| c.name.clone()))
+            .unwrap_or_default(),
+    };
+    state
+        .metrics
+        .request(kind, resp.status().as_u16(), &config, secs);
+    resp
 }
 
 async fn fallback() -> Error {
@@ -211,4 +270,55 @@ async fn cors_and_errors(req: Request<Body>, next: Next) -> Response {
         }
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::kind;
+
+    #[test]
+    fn request_kinds_and_the_configuration_named() {
+        assert_eq!(
+            request_kind("/v1/master/c/live/master.m3u8", Some("pod=two")),
+            Some((kind::HLS_MASTER, Some("c")))
+        );
+        assert_eq!(
+            request_kind("/v1/manifest/c/0123/live/v.m3u8", None),
+            Some((kind::HLS_MEDIA, Some("c")))
+        );
+        assert_eq!(
+            request_kind("/v1/manifest/c/0123/live/v.m3u8", Some("sgai.break=61")),
+            Some((kind::ASSET_LIST, Some("c")))
+        );
+        assert_eq!(
+            request_kind("/v1/dash/c/dash/m.mpd", None),
+            Some((kind::DASH_MPD, Some("c")))
+        );
+        assert_eq!(
+            request_kind("/v1/session/c/live/master.m3u8", None),
+            Some((kind::SESSION, Some("c")))
+        );
+        assert_eq!(
+            request_kind("/v1/segment/0123/ab/0", None),
+            Some((kind::SEGMENT_REDIRECT, None))
+        );
+        assert_eq!(
+            request_kind("/v1/tracking/0123", None),
+            Some((kind::TRACKING, None))
+        );
+        assert_eq!(
+            request_kind("/v1/assets/0123/ab/0/master.m3u8", None),
+            Some((kind::AD_PLAYLIST, None))
+        );
+        for untimed in [
+            "/metrics",
+            "/healthz",
+            "/v1/configs/c",
+            "/v1/ads/x/y.ts",
+            "/v1/master",
+        ] {
+            assert_eq!(request_kind(untimed, None), None, "{untimed}");
+        }
+    }
 }

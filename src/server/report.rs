@@ -16,7 +16,6 @@ use super::hls::{new_session, origin_url_under};
 use super::AppState;
 use crate::config::{AvailSuppression, FillPolicy, SuppressionMode};
 use crate::error::Error;
-use crate::events;
 use crate::origin::{Manifest, Purpose};
 use crate::session::id::hex;
 use crate::session::{DecidedAd, ReportingMode, SessionId};
@@ -147,6 +146,8 @@ pub async fn segment(
     }
     if let (ReportingMode::Server, Some(index)) = (session.reporting, index) {
         let mut urls = Vec::new();
+        // The event of each URL, so a failure is counted under its event.
+        let mut events = Vec::new();
         for event in tracking::events_reached(index, count) {
             let key = crate::stitch::request::beacon_key(&break_id, ad_index, event);
             if st.sessions.set_once(&sid, &key, "").await {
@@ -161,8 +162,9 @@ pub async fn segment(
                 );
                 for u in tracking::beacon_urls(ad, event) {
                     urls.push(tracking::expand_macros(u, &values));
+                    events.push(event);
                 }
-                st.metrics.incr(events::BEACONS_FIRED, event);
+                st.metrics.beacon(&channel.name, event, true);
             }
         }
         if !urls.is_empty() {
@@ -176,10 +178,21 @@ pub async fn segment(
                     .to_string(),
                 client_ip: session.client_ip.clone(),
             };
-            tokio::spawn(async move { tracking::send(&http, urls, &viewer).await });
+            let metrics = st.metrics.clone();
+            let config = channel.name.clone();
+            tokio::spawn(async move {
+                let delivered = tracking::send(&http, urls, &viewer).await;
+                for (event, ok) in events.into_iter().zip(delivered) {
+                    if !ok {
+                        metrics.beacon(&config, event, false);
+                    }
+                }
+            });
         }
     }
     let mut resp = StatusCode::FOUND.into_response();
+    resp.extensions_mut()
+        .insert(super::ConfigLabel(channel.name.clone()));
     let h = resp.headers_mut();
     h.insert(
         header::LOCATION,
@@ -282,6 +295,8 @@ pub async fn tracking_doc(
     let mut resp = Json(doc).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.extensions_mut()
+        .insert(super::ConfigLabel(snap.session.channel.clone()));
     Ok(resp)
 }
 
@@ -432,7 +447,7 @@ pub async fn create_session(
         .unwrap_or(&path)
         .to_string();
     st.create_session(session).await?;
-    st.metrics.incr(events::SESSIONS_CREATED, "");
+    st.metrics.session_created(&channel.name);
     let manifest_url = if dash {
         format!("/v1/dash/{}/{sid}/{rest}", channel.name)
     } else {

@@ -12,7 +12,7 @@ use crate::hls::rewrite::VariantTarget;
 use crate::origin::client::http_client;
 use crate::origin::OriginCache;
 use crate::session::store::Snapshot;
-use crate::session::{Decision, MemoryStore, Session, SessionId, SessionStore};
+use crate::session::{Decision, MemoryStore, Session, SessionId, SessionStore, TimedStore};
 use crate::stitch::AdRendition;
 use crate::transcode::Transcoder;
 
@@ -54,7 +54,7 @@ pub struct AppState {
     /// the origin manifest each was written from and the text every guided
     /// session of it gets (written again when the origin copy changes).
     pub guided: Cache<String, (Arc<crate::origin::Fetched>, Arc<str>)>,
-    /// Counters.
+    /// Metric families (`/metrics`).
     pub metrics: Arc<Metrics>,
     /// The configuration directory (serve mode): where the admin API writes.
     pub config_dir: Option<std::path::PathBuf>,
@@ -86,6 +86,7 @@ impl AppState {
         sessions: Option<Arc<dyn SessionStore>>,
         limits: Limits,
     ) -> Self {
+        let metrics = Arc::new(Metrics::default());
         let sessions = sessions.unwrap_or_else(|| {
             Arc::new(MemoryStore::with_budget(
                 crate::session::store::SESSION_IDLE,
@@ -93,8 +94,8 @@ impl AppState {
                 limits.session_evict_idle,
             ))
         });
+        let sessions: Arc<dyn SessionStore> = Arc::new(TimedStore::new(sessions, metrics.clone()));
         let http = http_client();
-        let metrics = Arc::new(Metrics::default());
         let settings = crate::config::TranscodeSettings::from_env().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "Bad transcoder settings; using the defaults.");
             Default::default()

@@ -6,7 +6,9 @@
 pub mod id;
 pub mod redis_store;
 pub mod store;
+pub mod timed;
 
 pub use id::SessionId;
 pub use redis_store::RedisStore;
 pub use store::{Beacon, DecidedAd, Decision, MemoryStore, ReportingMode, Session, SessionStore};
+pub use timed::TimedStore;

@@ -318,6 +318,11 @@ pub trait SessionStore: Send + Sync {
     fn available(&self) -> bool {
         true
     }
+    /// Sessions this store holds, when it can say cheaply (the in-memory store;
+    /// `None` for a shared one): for a gauge.
+    fn held(&self) -> BoxFuture<'_, Option<u64>> {
+        Box::pin(async { None })
+    }
     /// Store a new session, or refuse it when the store's budget is spent by
     /// sessions in use (a store without a budget of its own always accepts).
     fn try_create(&self, session: Session) -> BoxFuture<'_, Result<(), StoreFull>> {
@@ -699,6 +704,10 @@ impl SessionStore for MemoryStore {
             }
             standing
         })
+    }
+
+    fn held(&self) -> BoxFuture<'_, Option<u64>> {
+        Box::pin(async move { Some(self.session_count().await) })
     }
 
     fn round_trips(&self) -> u64 {

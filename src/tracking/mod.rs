@@ -138,12 +138,16 @@ pub struct Viewer {
 }
 
 /// Fire beacon URLs in order, each with a timeout and bounded retries (on transport
-/// errors and 5xx). Failures are logged, never returned.
-pub async fn send(http: &reqwest::Client, urls: Vec<String>, viewer: &Viewer) {
+/// errors and 5xx). Failures are logged; the result says, URL by URL, which were
+/// delivered (for metrics).
+pub async fn send(http: &reqwest::Client, urls: Vec<String>, viewer: &Viewer) -> Vec<bool> {
+    let mut delivered = Vec::with_capacity(urls.len());
     for url in urls {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
+            delivered.push(false);
             continue;
         }
+        let mut ok = false;
         for attempt in 1..=BEACON_ATTEMPTS {
             let mut req = http.get(&url).timeout(BEACON_TIMEOUT);
             if !viewer.user_agent.is_empty() {
@@ -155,6 +159,7 @@ pub async fn send(http: &reqwest::Client, urls: Vec<String>, viewer: &Viewer) {
             match req.send().await {
                 Ok(r) if !r.status().is_server_error() => {
                     debug!(url = %url, status = r.status().as_u16(), "Beacon sent.");
+                    ok = true;
                     break;
                 }
                 Ok(r) if attempt == BEACON_ATTEMPTS => {
@@ -166,7 +171,9 @@ pub async fn send(http: &reqwest::Client, urls: Vec<String>, viewer: &Viewer) {
                 _ => tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await,
             }
         }
+        delivered.push(ok);
     }
+    delivered
 }
 
 /// Fresh macro values for now.
@@ -185,6 +192,28 @@ pub fn macro_values(ad_playhead: f64, asset_uri: &str, error_code: Option<u32>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Which URLs were delivered, in order (what `beacons_failed_total` counts).
+    #[tokio::test]
+    async fn send_says_which_urls_were_delivered() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ok = format!("http://{}/b", listener.local_addr().unwrap());
+        let app = axum::Router::new().route("/b", axum::routing::get(|| async { "" }));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        // A port nothing listens on: bound, then closed.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}/b", l.local_addr().unwrap())
+        };
+        let viewer = Viewer::default();
+        let got = send(
+            &reqwest::Client::new(),
+            vec![ok, "javascript:x".into(), closed],
+            &viewer,
+        )
+        .await;
+        assert_eq!(got, [true, false, false]);
+    }
 
     #[test]
     fn events_by_position() {

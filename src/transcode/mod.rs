@@ -55,8 +55,7 @@ pub use store::{AdStore, Outputs};
 
 /// Where stored ad renditions are served: `{public url}{AD_PATH}{store key}`.
 pub const AD_PATH: &str = "/v1/ads/";
-/// Transcoding jobs, by outcome (`started`, `succeeded`, `failed`).
-pub const TRANSCODE_JOBS: &str = "splicepoint_transcode_jobs_total";
+pub use crate::events::TRANSCODE_JOBS;
 
 /// Skip reason: first sighting, not ready.
 pub const NEW_CREATIVE: &str = "NEW_CREATIVE";
@@ -430,7 +429,7 @@ impl Transcoder {
             (tx, rx)
         };
         self.inner.jobs_started.fetch_add(1, Ordering::Relaxed);
-        self.inner.metrics.incr(TRANSCODE_JOBS, "started");
+        self.inner.metrics.transcode_job("started", None);
         let this = self.clone();
         tokio::spawn(async move { this.run(spec, tx).await });
         (rx, true)
@@ -460,14 +459,18 @@ impl Transcoder {
         match result {
             Ok(o) => {
                 info!(key = %spec.key, source = %spec.source, renditions = o.renditions.len(), remuxed = o.remuxed.len(), secs = started.elapsed().as_secs_f64(), "Creative transcoded.");
-                inner.metrics.incr(TRANSCODE_JOBS, "succeeded");
+                inner
+                    .metrics
+                    .transcode_job("succeeded", Some(started.elapsed().as_secs_f64()));
                 let o = Arc::new(o);
                 inner.ready.insert(spec.key.clone(), o.clone()).await;
                 tx.send_replace(Progress::Ready(o));
             }
             Err(e) => {
                 warn!(key = %spec.key, source = %spec.source, error = %e, "Transcode failed; the creative is skipped until the failure expires.");
-                inner.metrics.incr(TRANSCODE_JOBS, "failed");
+                inner
+                    .metrics
+                    .transcode_job("failed", Some(started.elapsed().as_secs_f64()));
                 let e: Arc<str> = Arc::from(e);
                 inner.failed.insert(spec.key.clone(), e.clone()).await;
                 tx.send_replace(Progress::Failed(e));
