@@ -28,43 +28,6 @@ const LADDER: &[(&str, u32, u32, &str, &str, u64)] = &[
     ("lo", 320, 180, "baseline", "avc1.42c01e", 250_000),
 ];
 
-async fn serve_plain(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
-async fn preroll(base: &str, creative: &str) -> String {
-    let http = reqwest::Client::new();
-    let master = http
-        .get(format!("{base}/v1/master/t/master.m3u8?pod={creative}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(master.status(), 200);
-    let master = master.text().await.unwrap();
-    let variant = master
-        .lines()
-        .find(|l| !l.starts_with('#') && !l.is_empty())
-        .unwrap()
-        .to_string();
-    let r = http.get(format!("{base}{variant}")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    r.text().await.unwrap()
-}
-
-/// The value of counter `name` with `reason="..."`, summed over its other labels
-/// (the configuration).
-fn metric(text: &str, name: &str, reason: &str) -> u64 {
-    let want = format!("reason=\"{reason}\"");
-    text.lines()
-        .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{')?.split_once("} "))
-        .filter(|(labels, _)| labels.split(',').any(|kv| kv == want))
-        .filter_map(|(_, v)| v.trim().parse::<u64>().ok())
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_unreachable_during_a_transcode_fails_the_job_and_the_break_plays_on() {
     let Some(fx) = fixtures() else { return };
@@ -95,10 +58,10 @@ async fn s3_unreachable_during_a_transcode_fails_the_job_and_the_break_plays_on(
         st.metrics.clone(),
     );
     let transcoder = st.transcoder.clone();
-    let base = serve_plain(router(st)).await;
+    let base = serve(router(st)).await;
     transcoder.set_default_public_url(&base);
     let started = Instant::now();
-    let first = preroll(&base, "c360p30-match.mp4").await;
+    let first = first_preroll(&base, "c360p30-match.mp4").await;
     assert!(
         first.contains("#EXTINF") && !first.contains("/v1/ads/"),
         "{first}"
@@ -123,7 +86,7 @@ async fn s3_unreachable_during_a_transcode_fails_the_job_and_the_break_plays_on(
     // Every later request: a playlist without the ad, promptly, and no new job.
     for _ in 0..5 {
         let t = Instant::now();
-        let pl = preroll(&base, "c360p30-match.mp4").await;
+        let pl = first_preroll(&base, "c360p30-match.mp4").await;
         assert!(pl.contains("#EXTINF") && !pl.contains("/v1/ads/"), "{pl}");
         assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     }

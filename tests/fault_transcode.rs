@@ -49,47 +49,9 @@ pub async fn proxy(up: &Upstream, settings: TranscodeSettings) -> (String, Trans
     let mut st = AppState::new(Arc::new(channels));
     st.transcoder = Transcoder::new(settings, st.http.clone(), st.metrics.clone());
     let transcoder = st.transcoder.clone();
-    let base = transcode_support_serve(router(st)).await;
+    let base = serve(router(st)).await;
     transcoder.set_default_public_url(&base);
     (base, transcoder)
-}
-
-async fn transcode_support_serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
-/// A VOD session with `pod=creative`: the first variant's playlist.
-async fn preroll(base: &str, creative: &str) -> String {
-    let http = reqwest::Client::new();
-    let master = http
-        .get(format!("{base}/v1/master/t/master.m3u8?pod={creative}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(master.status(), 200);
-    let master = master.text().await.unwrap();
-    let variant = master
-        .lines()
-        .find(|l| !l.starts_with('#') && !l.is_empty())
-        .unwrap()
-        .to_string();
-    let r = http.get(format!("{base}{variant}")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    r.text().await.unwrap()
-}
-
-/// The value of counter `name` with `reason="..."`, summed over its other labels
-/// (the configuration).
-fn metric(text: &str, name: &str, reason: &str) -> u64 {
-    let want = format!("reason=\"{reason}\"");
-    text.lines()
-        .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{')?.split_once("} "))
-        .filter(|(labels, _)| labels.split(',').any(|kv| kv == want))
-        .filter_map(|(_, v)| v.trim().parse::<u64>().ok())
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,7 +85,7 @@ async fn ffmpeg_killed_mid_job_fails_the_job_and_the_break_plays_on() {
     )
     .await;
     // A 1080p creative: a full encode to the 360p ladder, longer than 300 ms.
-    let first = preroll(&base, "c1080p30.mp4").await;
+    let first = first_preroll(&base, "c1080p30.mp4").await;
     assert!(!first.contains("/v1/ads/"), "{first}");
     let metrics = || async {
         reqwest::get(format!("{base}/metrics"))
@@ -148,7 +110,7 @@ async fn ffmpeg_killed_mid_job_fails_the_job_and_the_break_plays_on() {
     );
     // Every later request: a playlist without the ad, and no new job.
     for _ in 0..5 {
-        let pl = preroll(&base, "c1080p30.mp4").await;
+        let pl = first_preroll(&base, "c1080p30.mp4").await;
         assert!(pl.contains("#EXTINF") && !pl.contains("/v1/ads/"), "{pl}");
     }
     assert_eq!(transcoder.jobs_started(), 1);

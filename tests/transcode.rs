@@ -592,17 +592,6 @@ async fn futures_join<F: std::future::Future<Output = String> + Send + 'static>(
     out
 }
 
-/// The value of counter `name` with `reason="..."`, summed over its other labels
-/// (the configuration).
-fn metric(text: &str, name: &str, reason: &str) -> u64 {
-    let want = format!("reason=\"{reason}\"");
-    text.lines()
-        .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{')?.split_once("} "))
-        .filter(|(labels, _)| labels.split(',').any(|kv| kv == want))
-        .filter_map(|(_, v)| v.trim().parse::<u64>().ok())
-        .sum()
-}
-
 fn has_ad(pl: &str) -> bool {
     segment_uris(pl).iter().any(|u| u.contains("/v1/ads/"))
 }

@@ -503,6 +503,23 @@ pub fn keyframes_start_segments(dir: &Path) -> bool {
 
 // ---------------------------------------------------------------- servers
 
+/// A VOD session with `pod=creative` on channel `t`: the first variant's playlist.
+#[allow(dead_code)] // tests/transcode.rs uses the Proxy
+pub async fn first_preroll(base: &str, creative: &str) -> String {
+    preroll(reqwest::Client::new(), base.into(), creative.into(), 0).await
+}
+
+/// The value of counter `name` with `reason="..."`, summed over its other labels
+/// (the configuration).
+pub fn metric(text: &str, name: &str, reason: &str) -> u64 {
+    let want = format!("reason=\"{reason}\"");
+    text.lines()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{')?.split_once("} "))
+        .filter(|(labels, _)| labels.split(',').any(|kv| kv == want))
+        .filter_map(|(_, v)| v.trim().parse::<u64>().ok())
+        .sum()
+}
+
 pub async fn serve(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
