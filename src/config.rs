@@ -440,6 +440,12 @@ impl PlaybackConfig {
                 "must be 1-64 characters of letters, digits, '-' or '_'",
             ));
         }
+        if let Some(key) = quote_run_key(&self) {
+            return Err(err(
+                &key,
+                "has 256 or more quote characters in a row: it could not be written back as TOML",
+            ));
+        }
         if self.origin.is_empty() {
             return Err(err("origin", "is required"));
         }
@@ -916,6 +922,43 @@ impl Channel {
     /// ([`Channel::ads_origins`]).
     pub fn allows_ads_url(&self, url: &str) -> bool {
         Url::parse(url).is_ok_and(|u| self.ads_origins.contains(&u.origin()))
+    }
+}
+
+/// The top-level key holding a string (a value or a map key) with a run of 256 or
+/// more of the same quote character (`'` or `"`): toml_write 0.1 counts such runs
+/// in a `u8`, so the file written for it would not read back the same (found by the
+/// `admin_json` fuzz target). `None` when there is none.
+fn quote_run_key(cfg: &PlaybackConfig) -> Option<String> {
+    fn long_run(s: &str) -> bool {
+        let (mut run, mut prev) = (0usize, 0u8);
+        for b in s.bytes() {
+            run = match b {
+                b'\'' | b'"' if b == prev => run + 1,
+                b'\'' | b'"' => 1,
+                _ => 0,
+            };
+            prev = b;
+            if run >= 256 {
+                return true;
+            }
+        }
+        false
+    }
+    fn has_run(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => long_run(s),
+            serde_json::Value::Array(a) => a.iter().any(has_run),
+            serde_json::Value::Object(m) => m.iter().any(|(k, x)| long_run(k) || has_run(x)),
+            _ => false,
+        }
+    }
+    match serde_json::to_value(cfg).ok()? {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .find(|(k, v)| long_run(k) || has_run(v))
+            .map(|(k, _)| k.clone()),
+        _ => None,
     }
 }
 
@@ -1548,5 +1591,26 @@ slate = "http://origin.example/slate/master.m3u8"
         let e = load_dir(&dir).unwrap_err();
         assert!(e.file.ends_with("bad.toml"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// toml_write 0.1 counts a run of quotes in a `u8`: such values are refused
+    /// with the key that holds them, before anything is written.
+    #[test]
+    fn a_run_of_256_quotes_is_refused() {
+        for q in ["'", "\""] {
+            let cfg = PlaybackConfig {
+                origin: "http://origin.example/".into(),
+                ads_url: format!("http://ads.example/vast?x={}", q.repeat(256)),
+                ..PlaybackConfig::default()
+            };
+            let e = cfg.validate("t.toml", "t").unwrap_err();
+            assert_eq!(e.key, "ads_url", "{e}");
+        }
+        let cfg = PlaybackConfig {
+            origin: "http://origin.example/".into(),
+            ads_url: format!("http://ads.example/vast?x={}", "'\"".repeat(300)),
+            ..PlaybackConfig::default()
+        };
+        assert!(quote_run_key(&cfg).is_none());
     }
 }
