@@ -29,7 +29,7 @@ use url::Url;
 use super::hls::{ad_rendition, make_decisions, playlist_response, unix_now};
 use super::report::{hls_segment_url, unhex};
 use super::AppState;
-use crate::breaks::{AdBreak, BreakStart, Dialect};
+use crate::breaks::AdBreak;
 use crate::config::{Channel, InsertionMode};
 use crate::error::Error;
 use crate::hls::interstitial::{
@@ -42,7 +42,9 @@ use crate::session::id::hex;
 use crate::session::store::{Changes, Snapshot};
 use crate::session::{ReportingMode, SessionId};
 use crate::stitch::guided::{asset_at, asset_list_json, plan_assets, AssetInput, Playable};
-use crate::stitch::request::{ad_start_key, place_segments, plan_hls, PlannedAvail, TIMELINE};
+use crate::stitch::request::{
+    ad_start_key, place_segments, plan_hls, vod_preroll, PlannedAvail, TIMELINE,
+};
 use crate::stitch::AdRendition;
 
 /// Query parameter of an implicit session that asks for a guided session
@@ -78,16 +80,7 @@ pub fn session_is_guided(mode: InsertionMode, asked: Option<&str>) -> Result<boo
 /// markers, one pre-roll (as a stitched session gets, `plan_hls`).
 pub fn guided_breaks<'a>(pl: &MediaPlaylist, breaks: &'a [AdBreak]) -> Cow<'a, [AdBreak]> {
     if pl.ended && breaks.is_empty() {
-        Cow::Owned(vec![AdBreak {
-            id: "preroll".into(),
-            start: BreakStart::At(0),
-            end: Some(0),
-            duration: None,
-            insert: true,
-            elapsed_at_window_start: None,
-            vars: BTreeMap::new(),
-            dialect: Dialect::Implicit,
-        }])
+        Cow::Owned(vec![vod_preroll()])
     } else {
         Cow::Borrowed(breaks)
     }

@@ -242,6 +242,21 @@ pub fn avail_need(
 
 // === HLS ===
 
+/// The break of a VOD asset without markers: one pre-roll, inserted before the
+/// first segment (stitched and guided sessions alike).
+pub fn vod_preroll() -> AdBreak {
+    AdBreak {
+        id: "preroll".into(),
+        start: BreakStart::At(0),
+        end: Some(0),
+        duration: None,
+        insert: true,
+        elapsed_at_window_start: None,
+        vars: BTreeMap::new(),
+        dialect: Dialect::Implicit,
+    }
+}
+
 /// Plan an HLS media playlist request: the session's breaks and their avails.
 pub fn plan_hls(
     pl: &MediaPlaylist,
@@ -254,17 +269,7 @@ pub fn plan_hls(
     let no_records = [];
     let records = if live { &snap.records[..] } else { &no_records };
     let mut breaks: Vec<AdBreak> = if !live && origin_breaks.is_empty() {
-        // VOD without markers: one pre-roll.
-        vec![AdBreak {
-            id: "preroll".into(),
-            start: BreakStart::At(0),
-            end: Some(0),
-            duration: None,
-            insert: true,
-            elapsed_at_window_start: None,
-            vars: BTreeMap::new(),
-            dialect: Dialect::Implicit,
-        }]
+        vec![vod_preroll()]
     } else {
         origin_breaks.to_vec()
     };
