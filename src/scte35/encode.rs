@@ -198,10 +198,16 @@ fn encode_descriptor(d: &SpliceDescriptor) -> Vec<u8> {
         SpliceDescriptor::Avail(a) => w.u32(a.provider_avail_id),
         SpliceDescriptor::Dtmf(dt) => {
             w.u8(dt.preroll);
-            let chars = dt.dtmf_chars.as_bytes();
+            // One byte a character, as the decoder reads them (Latin-1), at most 7.
+            let chars: Vec<u8> = dt
+                .dtmf_chars
+                .chars()
+                .take(7)
+                .map(|c| u8::try_from(c).unwrap_or(b'?'))
+                .collect();
             w.bits(3, chars.len() as u64);
             w.reserved(5);
-            w.bytes(chars);
+            w.bytes(&chars);
         }
         SpliceDescriptor::Time(t) => {
             w.bits(48, t.tai_seconds);
