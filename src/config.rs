@@ -335,7 +335,7 @@ impl Channel {
             .raw
             .origin
             .replace(&format!("[{PLAYER_PARAMS}{var}]"), value);
-        match Url::parse(&text) {
+        match crate::urls::parse(&text) {
             Ok(mut u) => {
                 if !u.path().ends_with('/') {
                     let p = format!("{}/", u.path());
@@ -404,7 +404,7 @@ fn http_url(file: &str, key: &str, value: &str) -> Result<Url, ConfigError> {
         key: key.to_string(),
         reason,
     };
-    let url = Url::parse(value).map_err(|e| err(format!("not a URL ({e})")))?;
+    let url = crate::urls::parse(value).map_err(|e| err(format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(err(format!(
             "scheme must be http or https, not {}",
@@ -846,7 +846,7 @@ pub fn ads_url_origins(
         out
     };
     let probe = fill(&|i, _| placeholder_token(i));
-    let url = Url::parse(&probe).map_err(|e| {
+    let url = crate::urls::parse(&probe).map_err(|e| {
         format!(
             "not a URL ({e}); a variable may stand in the scheme or host only as an aliased \
              [player_params.NAME], and never in the port"
@@ -902,7 +902,7 @@ pub fn ads_url_origins(
             Some(v) => (*v).to_string(),
             None => placeholder_token(i),
         });
-        let u = Url::parse(&text).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+        let u = crate::urls::parse(&text).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
         if !matches!(u.scheme(), "http" | "https") {
             return Err(format!("scheme must be http or https, not {}", u.scheme()));
         }
@@ -921,7 +921,7 @@ impl Channel {
     /// Whether an expanded ADS URL reaches an origin that configuration allows
     /// ([`Channel::ads_origins`]).
     pub fn allows_ads_url(&self, url: &str) -> bool {
-        Url::parse(url).is_ok_and(|u| self.ads_origins.contains(&u.origin()))
+        crate::urls::parse(url).is_ok_and(|u| self.ads_origins.contains(&u.origin()))
     }
 }
 

@@ -13,6 +13,7 @@
 //! - [`config`]: playback configurations (TOML), validation.
 //! - [`conformance`]: the HLS and MPD rules a manifest writer can break, checked on
 //!   manifest text.
+//! - [`urls`]: URL parsing for outside text, with the DNS host-length cap.
 //!
 //! I/O modules (thin, async):
 //! - [`origin`]: origin fetches with timeouts, size caps, a shared coalescing cache.
@@ -49,5 +50,6 @@ pub mod session;
 pub mod stitch;
 pub mod tracking;
 pub mod transcode;
+pub mod urls;
 pub mod validate;
 pub mod vast;

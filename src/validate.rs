@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use serde::Serialize;
 use thiserror::Error;
-use url::Url;
 
 use crate::conformance::{self, Kind, Problem};
 use crate::hls::attr;
@@ -322,11 +321,11 @@ async fn fetch(
 
 /// `uri` relative to the manifest at `base` (a URL or a file path).
 fn resolve(base: &str, uri: &str) -> Option<String> {
-    if let Ok(abs) = Url::parse(uri) {
+    if let Ok(abs) = crate::urls::parse(uri) {
         return Some(abs.to_string());
     }
-    if let Ok(b) = Url::parse(base) {
-        return b.join(uri).ok().map(|u| u.to_string());
+    if let Ok(b) = crate::urls::parse(base) {
+        return crate::urls::join(&b, uri).ok().map(|u| u.to_string());
     }
     let dir = Path::new(base).parent().unwrap_or(Path::new(""));
     let path = uri.split(['?', '#']).next().unwrap_or(uri);

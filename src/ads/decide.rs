@@ -47,7 +47,7 @@ impl VastFetcher for HttpVastFetcher<'_> {
         async move {
             // A wrapper may point anywhere on the internet, but not at this
             // network's services (only a configured ADS may live there).
-            if let Ok(u) = url::Url::parse(&url) {
+            if let Ok(u) = crate::urls::parse(&url) {
                 if crate::origin::internal::is_internal(&u) && !self.allowed.contains(&u.origin()) {
                     return Err(FetchError::Transport(
                         "VAST URL on an internal host refused".into(),

@@ -516,15 +516,15 @@ fn concat<T: Clone>(outer: &[T], inner: &[T]) -> Vec<T> {
 
 /// Resolves a possibly relative `VASTAdTagURI` against the URL of its response.
 fn join_url(base: &str, reference: &str) -> String {
-    url::Url::parse(base)
-        .and_then(|base| base.join(reference))
+    crate::urls::parse(base)
+        .and_then(|base| crate::urls::join(&base, reference))
         .map(String::from)
         .unwrap_or_else(|_| reference.to_owned())
 }
 
 /// Canonical form for loop detection (`HTTP://A` and `http://a/` are the same URL).
 fn normalize_url(url: &str) -> String {
-    url::Url::parse(url)
+    crate::urls::parse(url)
         .map(String::from)
         .unwrap_or_else(|_| url.to_owned())
 }

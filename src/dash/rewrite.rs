@@ -76,11 +76,11 @@ pub fn prepare_ad(doc: &Document, url: &Url, prefix: Option<&str>) -> Option<Das
         .take(1)
         .chain(period.children_named("BaseURL").take(1))
     {
-        base = base.join(&b.text()).ok()?;
+        base = crate::urls::join(&base, &b.text()).ok()?;
     }
     let mut base = base.join("./").ok()?.to_string();
     if let Some(prefix) = prefix {
-        if let Ok(u) = Url::parse(&base) {
+        if let Ok(u) = crate::urls::parse(&base) {
             base = format!("{}{}", prefix.trim_end_matches('/'), u.path());
         }
     }
@@ -662,8 +662,8 @@ fn root_child(n: &Node, ctx: &MpdContext) -> Option<Node> {
         "PatchLocation" | "Location" => None,
         "BaseURL" => {
             let mut b = el.clone();
-            let abs = Url::parse(&ctx.content_base)
-                .and_then(|u| u.join(&el.text()))
+            let abs = crate::urls::parse(&ctx.content_base)
+                .and_then(|u| crate::urls::join(&u, &el.text()))
                 .map(|u| u.to_string())
                 .unwrap_or_else(|_| el.text());
             b.set_text(&abs);

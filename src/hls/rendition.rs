@@ -54,11 +54,8 @@ pub fn target_of(
     master_url: &Url,
     media_url: &Url,
 ) -> VariantTarget {
-    let same = |uri: &str| {
-        master_url
-            .join(uri)
-            .is_ok_and(|u| u.path() == media_url.path())
-    };
+    let same =
+        |uri: &str| crate::urls::join(master_url, uri).is_ok_and(|u| u.path() == media_url.path());
     if let Some(v) = master.variants.iter().find(|v| same(&v.uri)) {
         return VariantTarget::from(v);
     }

@@ -29,7 +29,7 @@ pub fn resolve_uri(
     origin_base: Option<&str>,
     prefix: Option<&str>,
 ) -> String {
-    let Ok(abs) = base.join(reference) else {
+    let Ok(abs) = crate::urls::join(base, reference) else {
         return reference.to_string();
     };
     let abs = abs.to_string();
@@ -148,7 +148,7 @@ pub fn rewrite_multivariant(
 pub fn ad_rendition(pl: &MediaPlaylist, url: &Url, prefix: Option<&str>) -> AdRendition {
     let place = |u: &str| -> String {
         let abs = resolve_uri(url, u, None, None);
-        match (prefix, Url::parse(&abs)) {
+        match (prefix, crate::urls::parse(&abs)) {
             (Some(prefix), Ok(parsed)) => {
                 let mut out = prefix.trim_end_matches('/').to_string();
                 out.push_str(parsed.path());

@@ -436,13 +436,13 @@ pub const MAX_MEDIA_SEQUENCE: u64 = 1 << 53;
 
 /// Whether `uri` is an absolute http(s) URL.
 fn is_http(uri: &str) -> bool {
-    Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    crate::urls::parse(uri).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 /// Whether a URI attribute value (`URI="..."` of an HLS tag) is relative or
 /// http(s): a value with any other scheme (`javascript:`, `file:`, `data:`) is not.
 fn uri_value_ok(v: &str) -> bool {
-    match Url::parse(v) {
+    match crate::urls::parse(v) {
         Ok(u) => matches!(u.scheme(), "http" | "https"),
         // Relative: resolved against the (http) playlist URL.
         Err(url::ParseError::RelativeUrlWithoutBase) => true,

@@ -357,7 +357,7 @@ pub async fn validate(
         return Error::UnknownConfig(name).into_response();
     };
     let sources: Vec<String> = match q.path.as_deref() {
-        Some(p) => match channel.origin.join(p.trim_start_matches('/')) {
+        Some(p) => match crate::urls::join(&channel.origin, p.trim_start_matches('/')) {
             Ok(u) if u.as_str().starts_with(channel.origin.as_str()) => vec![u.to_string()],
             _ => {
                 return admin_error(

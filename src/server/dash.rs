@@ -149,7 +149,7 @@ async fn dash_ad(st: &AppState, channel: &Channel, url: &str) -> Option<Arc<Dash
 }
 
 async fn resolve_dash_ad(st: &AppState, channel: &Channel, url: &str) -> Option<Arc<DashAd>> {
-    let url = Url::parse(url).ok()?;
+    let url = crate::urls::parse(url).ok()?;
     match st.origin.get(channel, &url, Purpose::DashAd).await {
         Ok(f) => match &f.manifest {
             Manifest::DashAd(a) => Some(a.clone()),

@@ -410,7 +410,7 @@ pub async fn ad_playlist(
     let top = ad
         .media_url
         .as_deref()
-        .and_then(|u| Url::parse(u).ok())
+        .and_then(|u| crate::urls::parse(u).ok())
         .ok_or_else(|| bad("the ad has no HLS rendition"))?;
     let dir = top.join("./").map_err(|_| bad("ad URL"))?;
     let url = if sub == "master.m3u8" {
@@ -420,7 +420,7 @@ pub async fn ad_playlist(
         if sub.split('/').any(|s| s == ".." || s == ".") || sub.contains("//") {
             return Err(bad("path"));
         }
-        let u = dir.join(sub).map_err(|_| bad("path"))?;
+        let u = crate::urls::join(&dir, sub).map_err(|_| bad("path"))?;
         if !u.as_str().starts_with(dir.as_str()) {
             return Err(bad("path"));
         }

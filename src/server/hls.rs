@@ -466,7 +466,7 @@ async fn resolve_ad_rendition(
     url: &str,
     target: &VariantTarget,
 ) -> Option<Arc<AdRendition>> {
-    let url = Url::parse(url).ok()?;
+    let url = crate::urls::parse(url).ok()?;
     let fetched = match st.origin.get(channel, &url, Purpose::Ad).await {
         Ok(f) => f,
         Err(e) => {
@@ -487,7 +487,7 @@ async fn resolve_ad_rendition(
         Manifest::Ad(r) => fit(r),
         Manifest::Multivariant(m) => {
             let uri = select_ad_playlist(m, target)?;
-            let vu = fetched.url.join(&uri).ok()?;
+            let vu = crate::urls::join(&fetched.url, &uri).ok()?;
             match &st
                 .origin
                 .get(channel, &vu, Purpose::Ad)
@@ -521,7 +521,7 @@ async fn variant_target(
     if let Some(t) = st.targets.get(&key).await {
         return t;
     }
-    let Ok(master) = Url::parse(master_url) else {
+    let Ok(master) = crate::urls::parse(master_url) else {
         return VariantTarget::default();
     };
     let Ok(fetched) = st.origin.get(channel, &master, Purpose::Content).await else {
@@ -556,7 +556,7 @@ pub fn origin_url_under(origin: &Url, path: &str, query: Option<&str>) -> Result
     if path.chars().any(|c| c.is_control()) {
         return Err(bad("control characters"));
     }
-    let mut url = origin.join(path).map_err(|e| bad(&e.to_string()))?;
+    let mut url = crate::urls::join(origin, path).map_err(|e| bad(&e.to_string()))?;
     if !url.as_str().starts_with(origin.as_str()) {
         return Err(bad("leaves the origin"));
     }

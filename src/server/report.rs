@@ -91,8 +91,8 @@ pub async fn segment(
             .and_then(|b| unhex(b))
             .ok_or_else(|| bad("base"))?;
         let path = parts.get(5).copied().unwrap_or("");
-        let target = Url::parse(&base)
-            .and_then(|b| b.join(path))
+        let target = crate::urls::parse(&base)
+            .and_then(|b| crate::urls::join(&b, path))
             .map_err(|_| bad("target"))?;
         // The segment number is the last run of digits in the file name ($Number$);
         // initialization segments carry none and fire nothing.
@@ -121,7 +121,7 @@ pub async fn segment(
         let target = parts
             .get(4)
             .and_then(|t| unhex(t))
-            .and_then(|t| Url::parse(&t).ok())
+            .and_then(|t| crate::urls::parse(&t).ok())
             .ok_or_else(|| bad("target"))?;
         (target, Some(index), count)
     };
@@ -206,7 +206,7 @@ fn target_allowed(target: &Url, ad: &DecidedAd, prefix: Option<&str>) -> bool {
     if !matches!(target.scheme(), "http" | "https") {
         return false;
     }
-    let origin = |u: &str| Url::parse(u).ok().map(|u| u.origin());
+    let origin = |u: &str| crate::urls::parse(u).ok().map(|u| u.origin());
     [ad.media_url.as_deref(), ad.dash_url.as_deref(), prefix]
         .into_iter()
         .flatten()
@@ -224,7 +224,11 @@ async fn named_by_ad_playlists(
     target: &Url,
 ) -> bool {
     let want = target.origin();
-    let Some(media) = ad.media_url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+    let Some(media) = ad
+        .media_url
+        .as_deref()
+        .and_then(|u| crate::urls::parse(u).ok())
+    else {
         return false;
     };
     let Ok(top) = st.origin.get(channel, &media, Purpose::Ad).await else {
@@ -234,13 +238,13 @@ async fn named_by_ad_playlists(
         Manifest::Ad(r) => r
             .segments
             .iter()
-            .any(|s| Url::parse(&s.uri).is_ok_and(|u| u.origin() == want)),
+            .any(|s| crate::urls::parse(&s.uri).is_ok_and(|u| u.origin() == want)),
         _ => false,
     };
     match &top.manifest {
         Manifest::Multivariant(m) => {
             for v in &m.variants {
-                let Ok(vu) = top.url.join(&v.uri) else {
+                let Ok(vu) = crate::urls::join(&top.url, &v.uri) else {
                     continue;
                 };
                 if vu.origin() == want {

@@ -143,13 +143,17 @@ pub struct Viewer {
 pub async fn send(http: &reqwest::Client, urls: Vec<String>, viewer: &Viewer) -> Vec<bool> {
     let mut delivered = Vec::with_capacity(urls.len());
     for url in urls {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        // Parsed here, with the host-length cap, rather than by reqwest.
+        let parsed = crate::urls::parse(&url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"));
+        let Some(parsed) = parsed else {
             delivered.push(false);
             continue;
-        }
+        };
         let mut ok = false;
         for attempt in 1..=BEACON_ATTEMPTS {
-            let mut req = http.get(&url).timeout(BEACON_TIMEOUT);
+            let mut req = http.get(parsed.clone()).timeout(BEACON_TIMEOUT);
             if !viewer.user_agent.is_empty() {
                 req = req.header("user-agent", &viewer.user_agent);
             }

@@ -43,7 +43,6 @@ use std::time::{Duration, Instant};
 use moka::future::Cache;
 use tokio::sync::{watch, Semaphore};
 use tracing::{info, warn};
-use url::Url;
 
 use crate::ads::ResolvedAd;
 use crate::config::{Channel, FirstSighting, TranscodeSettings};
@@ -498,7 +497,7 @@ impl Transcoder {
                         .into(),
                 )
             })?;
-        let url = Url::parse(url).map_err(|e| ProfileError(format!("{url}: {e}")))?;
+        let url = crate::urls::parse(url).map_err(|e| ProfileError(format!("{url}: {e}")))?;
         let key = format!("{}\n{}", channel.name, url);
         if let Some(e) = self.inner.profile_failures.get(&key).await {
             return Err((*e).clone());
@@ -543,7 +542,7 @@ pub async fn run_cli(
     use std::fmt::Write as _;
     let settings = TranscodeSettings::from_env().map_err(|e| e.to_string())?;
     let http = crate::origin::client::http_client();
-    let url = Url::parse(like).map_err(|e| format!("--like {like}: {e}"))?;
+    let url = crate::urls::parse(like).map_err(|e| format!("--like {like}: {e}"))?;
     let work = std::env::temp_dir().join(format!("splicepoint-cli-{}", std::process::id()));
     let profile = profile::fetch_profile(
         &http,

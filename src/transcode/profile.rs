@@ -444,7 +444,7 @@ pub async fn fetch_profile(
             probes.push(None);
             continue;
         }
-        let media_url = base.join(&v.uri).map_err(|e| err(&v.uri, &e))?;
+        let media_url = crate::urls::join(&base, &v.uri).map_err(|e| err(&v.uri, &e))?;
         let text = fetch_text(http, media_url.as_str(), timeout, 4 * 1024 * 1024, &[])
             .await
             .map_err(|e| err(media_url.as_str(), &e))?;
@@ -473,15 +473,13 @@ pub async fn fetch_profile(
             bytes.extend(
                 fetch_bytes(
                     http,
-                    &media_url.join(map).map_err(|e| err(map, &e))?,
+                    &crate::urls::join(&media_url, map).map_err(|e| err(map, &e))?,
                     timeout,
                 )
                 .await?,
             );
         }
-        let seg_url = media_url
-            .join(&first.uri)
-            .map_err(|e| err(&first.uri, &e))?;
+        let seg_url = crate::urls::join(&media_url, &first.uri).map_err(|e| err(&first.uri, &e))?;
         bytes.extend(fetch_bytes(http, &seg_url, timeout).await?);
         let file = work.join(format!("probe-{i}"));
         tokio::fs::write(&file, &bytes)
