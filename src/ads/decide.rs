@@ -47,12 +47,13 @@ impl VastFetcher for HttpVastFetcher<'_> {
         async move {
             // A wrapper may point anywhere on the internet, but not at this
             // network's services (only a configured ADS may live there).
-            if let Ok(u) = crate::urls::parse(&url) {
-                if crate::origin::internal::is_internal(&u) && !self.allowed.contains(&u.origin()) {
-                    return Err(FetchError::Transport(
-                        "VAST URL on an internal host refused".into(),
-                    ));
-                }
+            // Parsed here, with the host-length cap, rather than by reqwest.
+            let u = crate::urls::parse(&url)
+                .map_err(|e| FetchError::Transport(format!("VAST URL refused ({e})")))?;
+            if crate::origin::internal::is_internal(&u) && !self.allowed.contains(&u.origin()) {
+                return Err(FetchError::Transport(
+                    "VAST URL on an internal host refused".into(),
+                ));
             }
             let mut headers = Vec::new();
             if !self.user_agent.is_empty() {

@@ -339,7 +339,9 @@ async fn fetch_source(spec: &JobSpec, ctx: &JobCtx<'_>) -> Result<PathBuf, Strin
     let dest = ctx.work.join("source");
     let max = ctx.tools.max_source_bytes;
     let work = async {
-        let mut resp = ctx.http.get(src).send().await.map_err(|e| e.to_string())?;
+        // Parsed here, with the host-length cap, rather than by reqwest.
+        let url = crate::urls::parse(src).map_err(|e| format!("{src}: {e}"))?;
+        let mut resp = ctx.http.get(url).send().await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
             return Err(format!("HTTP status {}", resp.status().as_u16()));
         }
